@@ -1,0 +1,91 @@
+"""Kartoteka: a customer database portal for small businesses."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import config, i18n, passwords, settings
+from .db import database_from_url
+from .extensions import babel, csrf, db, limiter, login_manager
+from .models import utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, error pages, commands."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    _init_database(app)
+    passwords.configure(
+        app.config["ARGON2_TIME_COST"],
+        app.config["ARGON2_MEMORY_COST"],
+        app.config["ARGON2_PARALLELISM"],
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_language,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+    i18n.install(app)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals.update(business_name=lambda: settings.get("business_name"), now=utcnow)
+    _init_login(app)
+
+    from . import errors
+    from .auth import bp as auth_bp
+    from .cli import register_commands
+    from .owner import bp as owner_bp
+    from .staff import bp as staff_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(owner_bp)
+    errors.register(app)
+    register_commands(app)
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    db.initialize(database_from_url(app.config["DATABASE_URL"]))
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _release(_exc):
+        # Pooled: closing returns the connection (and its warm page cache) to the pool.
+        if not db.is_closed():
+            db.close()
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from .models import StaffAccount
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Please sign in to open that page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_staff(user_id: str):
+        if not user_id.isdigit():
+            return None
+        account = StaffAccount.get_or_none(StaffAccount.id == int(user_id))
+        # A deactivated account's open sessions end at its next request.
+        return account if account and account.active else None

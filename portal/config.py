@@ -1,0 +1,66 @@
+"""Settings from the environment, with secrets kept in the instance folder when not given."""
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+def read_or_create_secret(path: Path, make) -> str:
+    """Return the secret stored at path, generating it there (mode 0600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the configuration mapping from environment variables."""
+    instance = Path(instance_path)
+    env = os.environ.get
+    secret_key = env("SECRET_KEY") or read_or_create_secret(
+        instance / "secret_key", lambda: secrets.token_urlsafe(48)
+    )
+    # The first key encrypts; every listed key can decrypt (rotation keeps old keys readable).
+    encryption_keys = env("ENCRYPTION_KEYS") or read_or_create_secret(
+        instance / "encryption_keys", lambda: Fernet.generate_key().decode()
+    )
+    return {
+        "SECRET_KEY": secret_key,
+        "ENCRYPTION_KEYS": [k.strip() for k in encryption_keys.split(",") if k.strip()],
+        "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'kartoteka.db'}",
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        "SIGN_IN_LIMIT_PER_ADDRESS": env("SIGN_IN_LIMIT_PER_ADDRESS", "10 per minute"),
+        "SIGN_IN_LIMIT_PER_ACCOUNT": env("SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        "MAIL_SERVER": env("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env("MAIL_PORT", "25")),
+        "MAIL_USERNAME": env("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_FROM": env("MAIL_FROM", "Kartoteka <no-reply@localhost>"),
+        # Without MAIL_SERVER, messages are written here for developers to read.
+        "MAIL_OUTBOX_DIR": env("MAIL_OUTBOX_DIR", str(instance / "outbox")),
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "kartoteka_staff",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "ARGON2_TIME_COST": int(env("ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(env("ARGON2_MEMORY_COST", "65536")),
+        "ARGON2_PARALLELISM": int(env("ARGON2_PARALLELISM", "4")),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": env("TIMEZONE", "UTC"),
+        "LANGUAGES": ["en", "ru", "pl", "zh"],
+    }

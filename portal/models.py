@@ -1,0 +1,504 @@
+"""Peewee models: the data Kartoteka keeps (SPEC section 2) and query scopes over it.
+
+Models hold data only. Rules about that data (consent, audit chaining, erasure, search
+folding) live in the domain modules that use these models.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from peewee import (
+    AutoField,
+    BlobField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SmallIntegerField,
+    TextField,
+)
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp: every datetime column stores UTC; pages convert to local time."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "auto_round": True}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+# --- Business settings -----------------------------------------------------------------
+
+
+class Setting(BaseModel):
+    """One business setting (currency, retention periods, response times...) as JSON text."""
+
+    key = CharField(primary_key=True, max_length=100)
+    value = TextField()
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Location(BaseModel):
+    """A shop location of the business."""
+
+    name = CharField(max_length=200)
+    address = TextField(default="")
+    active = BooleanField(default=True)
+
+
+# --- People who work here --------------------------------------------------------------
+
+
+class StaffAccount(BaseModel):
+    ROLES = ("owner", "staff")
+
+    name = CharField(max_length=200)
+    email = CharField(max_length=320, unique=True)  # stored lower-cased
+    role = CharField(max_length=10, default="staff")
+    password_hash = CharField(max_length=255)
+    active = BooleanField(default=True)
+    preferred_language = CharField(max_length=8, null=True)
+    created_at = DateTimeField(default=utcnow)
+    last_sign_in_at = DateTimeField(null=True)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
+
+    # Flask-Login's user protocol
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @classmethod
+    def by_email(cls, email: str):
+        return cls.select().where(cls.email == email.strip().lower())
+
+
+# --- Customers and what is known about them --------------------------------------------
+
+
+class ImportJob(BaseModel):
+    """An upload of a customer file, run in the background, all-or-nothing, undoable."""
+
+    created_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    filename = CharField(max_length=255)
+    file_format = CharField(max_length=10)  # csv, xlsx
+    status = CharField(max_length=20, default="uploaded", index=True)
+    mapping = TextField(default="{}")
+    options = TextField(default="{}")
+    total_rows = IntegerField(default=0)
+    processed_rows = IntegerField(default=0)
+    created_count = IntegerField(default=0)
+    updated_count = IntegerField(default=0)
+    skipped_count = IntegerField(default=0)
+    report = TextField(default="[]")
+    created_at = DateTimeField(default=utcnow)
+    started_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+    undone_at = DateTimeField(null=True)
+
+
+class Customer(BaseModel):
+    """A person or company contact; a lead until their first purchase (the kind is derived)."""
+
+    CHANNELS = ("email", "phone", "sms", "post", "none")
+    SOURCES = ("in_store", "web_form", "self_service", "import", "vendor_list", "other")
+
+    given_name = CharField(max_length=200, default="")
+    family_name = CharField(max_length=200, default="")
+    # 'family_first' for names written family name first (Chinese, Hungarian...)
+    name_order = CharField(max_length=12, default="given_first")
+    display_name = CharField(max_length=410)
+    company = CharField(max_length=200, default="")
+    preferred_channel = CharField(max_length=10, default="email")
+    preferred_language = CharField(max_length=8, default="en")
+    birth_date = DateField(null=True)
+    gender = CharField(max_length=60, default="")
+    note = TextField(default="")
+    source = CharField(max_length=20, default="in_store")
+    source_detail = CharField(max_length=300, default="")
+    external = BooleanField(default=False)  # came from an outside list, not yet confirmed
+    confirmed_at = DateTimeField(null=True)
+    import_job = ForeignKeyField(ImportJob, null=True, on_delete="SET NULL", backref="customers")
+    tier = CharField(max_length=2, default="", index=True)
+    tier_manual = BooleanField(default=False)
+    rfm_score = CharField(max_length=3, default="")
+    # Denormalised purchase figures, kept in step by the purchase service, so lists can
+    # filter and sort by them at a million customers without aggregating.
+    lifetime_value = DecimalField(default=Decimal("0"), **MONEY)
+    purchase_count = IntegerField(default=0)
+    last_purchase_at = DateTimeField(null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    last_activity_at = DateTimeField(default=utcnow)
+    erased_at = DateTimeField(null=True)
+    # Set when this record was merged into another; it leaves the workspace until undone.
+    # Not indexed: nearly every row is NULL, and an index on it lured SQLite into scanning
+    # it for "merged_into IS NULL" instead of walking the list's sort index.
+    merged_into = ForeignKeyField(
+        "self", null=True, on_delete="SET NULL", backref="merged_from", index=False
+    )
+    # Folded tokens for search (portal/search.py); the search index follows this column.
+    search_tokens = TextField(default="")
+
+    class Meta:
+        # Each list sort ends on the id, so keyset pages are a range scan of one index.
+        indexes = (
+            (("display_name", "id"), False),
+            (("created_at", "id"), False),
+            (("lifetime_value", "id"), False),
+            (("last_activity_at", "id"), False),
+        )
+
+    @property
+    def kind(self) -> str:
+        return "customer" if self.purchase_count else "lead"
+
+    @classmethod
+    def active(cls):
+        return cls.select().where(cls.erased_at.is_null() & cls.merged_into.is_null())
+
+
+class ContactPoint(BaseModel):
+    """An e-mail address or phone number of a customer."""
+
+    KINDS = ("email", "phone")
+
+    customer = ForeignKeyField(Customer, backref="contact_points", on_delete="CASCADE")
+    kind = CharField(max_length=10)
+    value = CharField(max_length=320)  # as entered / displayed
+    normalized = CharField(max_length=320)  # lower-cased e-mail, or E.164 phone
+    label = CharField(max_length=40, default="")
+    is_primary = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("kind", "normalized"), False),)
+
+
+class Address(BaseModel):
+    customer = ForeignKeyField(Customer, backref="addresses", on_delete="CASCADE")
+    line1 = CharField(max_length=300, default="")
+    line2 = CharField(max_length=300, default="")
+    postal_code = CharField(max_length=20, default="")
+    city = CharField(max_length=120, default="", index=True)
+    region = CharField(max_length=120, default="")
+    country = CharField(max_length=2, default="")  # ISO 3166-1 alpha-2
+    is_primary = BooleanField(default=True)
+
+
+class Tag(BaseModel):
+    name = CharField(max_length=60, unique=True)
+
+
+class CustomerTag(BaseModel):
+    customer = ForeignKeyField(Customer, backref="customer_tags", on_delete="CASCADE")
+    tag = ForeignKeyField(Tag, backref="customer_tags", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("customer", "tag"), True), (("tag", "customer"), False))
+
+
+class SensitiveIdentifier(BaseModel):
+    """A national ID or tax number, encrypted with a key kept outside the database."""
+
+    KINDS = ("national_id", "tax_number")
+
+    customer = ForeignKeyField(Customer, backref="identifiers", on_delete="CASCADE")
+    kind = CharField(max_length=20)
+    ciphertext = BlobField()
+    key_id = CharField(max_length=32)  # which configured key encrypted it, for rotation
+    last_four = CharField(max_length=4)  # enough to show it masked: •••• 4821
+    created_at = DateTimeField(default=utcnow)
+
+
+# --- History ---------------------------------------------------------------------------
+
+
+class Purchase(BaseModel):
+    CHANNELS = ("store", "online", "phone")
+
+    customer = ForeignKeyField(Customer, backref="purchases", on_delete="RESTRICT")
+    location = ForeignKeyField(Location, null=True, on_delete="SET NULL")
+    purchased_at = DateTimeField(default=utcnow)
+    receipt_number = CharField(max_length=60, default="", index=True)
+    total = DecimalField(**MONEY)
+    refunded = DecimalField(default=Decimal("0"), **MONEY)
+    currency = CharField(max_length=3)
+    channel = CharField(max_length=10, default="store")
+    recorded_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("customer", "purchased_at"), False), (("purchased_at",), False))
+
+
+class PurchaseLine(BaseModel):
+    purchase = ForeignKeyField(Purchase, backref="lines", on_delete="CASCADE")
+    product = CharField(max_length=300)
+    quantity = DecimalField(max_digits=12, decimal_places=3, auto_round=True)
+    unit_price = DecimalField(**MONEY)
+    line_total = DecimalField(**MONEY)
+
+
+class Refund(BaseModel):
+    """A return or refund against a purchase."""
+
+    purchase = ForeignKeyField(Purchase, backref="refunds", on_delete="CASCADE")
+    refunded_at = DateTimeField(default=utcnow)
+    amount = DecimalField(**MONEY)
+    reason = TextField(default="")
+    recorded_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+
+
+class Interaction(BaseModel):
+    CHANNELS = ("call", "email", "chat", "visit", "note")
+    DIRECTIONS = ("in", "out")
+
+    customer = ForeignKeyField(Customer, backref="interactions", on_delete="CASCADE")
+    occurred_at = DateTimeField(default=utcnow)
+    direction = CharField(max_length=3, default="in")
+    channel = CharField(max_length=10, default="note")
+    summary = TextField()
+    staff = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("customer", "occurred_at"), False),)
+
+
+class Complaint(BaseModel):
+    STATUSES = ("new", "in_progress", "waiting_for_customer", "resolved", "closed")
+    SEVERITIES = ("low", "medium", "high", "critical")
+
+    customer = ForeignKeyField(Customer, backref="complaints", on_delete="CASCADE")
+    location = ForeignKeyField(Location, null=True, on_delete="SET NULL")
+    subject = CharField(max_length=300)
+    description = TextField(default="")
+    channel = CharField(max_length=20, default="in_store")
+    category = CharField(max_length=60, default="other")
+    severity = CharField(max_length=10, default="medium")
+    status = CharField(max_length=24, default="new")
+    assignee = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL", backref="complaints")
+    opened_at = DateTimeField(default=utcnow)
+    first_response_due_at = DateTimeField(null=True)
+    due_at = DateTimeField(null=True)
+    first_responded_at = DateTimeField(null=True)
+    resolved_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True)
+    resolution = TextField(default="")
+    redress = CharField(max_length=20, default="")
+    redress_value = DecimalField(null=True, **MONEY)
+    satisfaction = SmallIntegerField(null=True)
+    satisfaction_comment = TextField(default="")
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("status", "due_at"), False), (("customer", "opened_at"), False))
+
+
+class ComplaintMessage(BaseModel):
+    """A reply (the customer sees it) or an internal note (never leaves the staff workspace)."""
+
+    KINDS = ("reply", "internal_note")
+
+    complaint = ForeignKeyField(Complaint, backref="messages", on_delete="CASCADE")
+    kind = CharField(max_length=16, default="reply")
+    author_type = CharField(max_length=10, default="staff")  # staff, customer, system
+    author_staff = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+
+class ComplaintStatusChange(BaseModel):
+    complaint = ForeignKeyField(Complaint, backref="status_changes", on_delete="CASCADE")
+    from_status = CharField(max_length=24)
+    to_status = CharField(max_length=24)
+    changed_by_type = CharField(max_length=10, default="staff")
+    changed_by_staff = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    changed_at = DateTimeField(default=utcnow)
+
+
+# --- Consent ---------------------------------------------------------------------------
+
+
+class ConsentPurpose(BaseModel):
+    """What consent is asked for (e-mail marketing, SMS marketing, profiling...)."""
+
+    code = CharField(max_length=60, unique=True)
+    active = BooleanField(default=True)
+    position = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+
+class ConsentWording(BaseModel):
+    """The title and text of a purpose in one language; new wording means a new version."""
+
+    purpose = ForeignKeyField(ConsentPurpose, backref="wordings", on_delete="RESTRICT")
+    version = IntegerField()
+    language = CharField(max_length=8)
+    title = CharField(max_length=200)
+    text = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("purpose", "version", "language"), True),)
+
+
+class ConsentEvent(BaseModel):
+    """One grant or withdrawal. Append-only: current consent is the latest event per purpose."""
+
+    CHANNELS = ("paper_form", "verbal", "web_form", "self_service", "import", "unsubscribe_link")
+
+    customer = ForeignKeyField(Customer, backref="consent_events", on_delete="RESTRICT")
+    purpose = ForeignKeyField(ConsentPurpose, backref="events", on_delete="RESTRICT")
+    wording_version = IntegerField()
+    granted = BooleanField()
+    channel = CharField(max_length=20)
+    recorded_by_type = CharField(max_length=10, default="staff")  # staff, customer, system
+    recorded_by_staff = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    evidence = TextField(default="")
+    occurred_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("customer", "purpose", "occurred_at"), False),
+            (("purpose", "occurred_at"), False),
+        )
+
+
+# --- Accountability --------------------------------------------------------------------
+
+
+class AuditEvent(BaseModel):
+    """Who did what to which record, when, from where. Append-only, hash-chained, no PII."""
+
+    id = AutoField()
+    occurred_at = DateTimeField(default=utcnow, index=True)
+    actor_type = CharField(max_length=10)  # staff, customer, system, anonymous
+    actor_id = IntegerField(null=True)
+    action = CharField(max_length=60, index=True)
+    target_type = CharField(max_length=30, default="")
+    target_id = IntegerField(null=True)
+    ip_address = CharField(max_length=45, default="")
+    details = TextField(default="{}")  # ids and field names only
+    prev_hash = CharField(max_length=64, default="")
+    hash = CharField(max_length=64, default="")
+
+    class Meta:
+        indexes = (
+            (("target_type", "target_id"), False),
+            (("actor_type", "actor_id", "occurred_at"), False),
+        )
+
+
+class ErasureRequest(BaseModel):
+    STATUSES = ("awaiting_confirmation", "pending", "on_hold", "completed", "cancelled")
+
+    # Kept as a plain id so the request outlives the customer's personal data.
+    customer_id = IntegerField(index=True)
+    requested_by_type = CharField(max_length=10, default="customer")
+    status = CharField(max_length=24, default="awaiting_confirmation", index=True)
+    requested_at = DateTimeField(default=utcnow)
+    confirmed_at = DateTimeField(null=True)
+    execute_after = DateTimeField(null=True)
+    lawful_reason = TextField(default="")
+    decided_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    completed_at = DateTimeField(null=True)
+
+
+class ExportJob(BaseModel):
+    """A generated file (CSV, XLSX, PDF) for an owner or a customer; erasure removes its file."""
+
+    created_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    kind = CharField(max_length=40)
+    params = TextField(default="{}")
+    status = CharField(max_length=20, default="queued", index=True)
+    progress = SmallIntegerField(default=0)
+    file_path = CharField(max_length=500, default="")
+    customer_id = IntegerField(null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+    error = TextField(default="")
+
+
+class Segment(BaseModel):
+    """A saved customer-list filter."""
+
+    name = CharField(max_length=200)
+    filters = TextField(default="{}")
+    created_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+class CustomerMerge(BaseModel):
+    """Two records merged into one, with what moved, so the merge can be undone.
+
+    The snapshot holds the survivor's earlier field values and the ids of moved rows;
+    erasure of either person must clear it.
+    """
+
+    survivor = ForeignKeyField(Customer, backref="merges", on_delete="CASCADE")
+    duplicate = ForeignKeyField(Customer, on_delete="CASCADE")
+    merged_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    merged_at = DateTimeField(default=utcnow)
+    undone_at = DateTimeField(null=True)
+    snapshot = TextField(default="{}")
+
+
+class CustomerSignInLink(BaseModel):
+    """A single-use, expiring link to the self-service area; only its hash is stored."""
+
+    customer = ForeignKeyField(Customer, backref="sign_in_links", on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+ALL_MODELS = [
+    Setting,
+    Location,
+    StaffAccount,
+    ImportJob,
+    Customer,
+    ContactPoint,
+    Address,
+    Tag,
+    CustomerTag,
+    SensitiveIdentifier,
+    Purchase,
+    PurchaseLine,
+    Refund,
+    Interaction,
+    Complaint,
+    ComplaintMessage,
+    ComplaintStatusChange,
+    ConsentPurpose,
+    ConsentWording,
+    ConsentEvent,
+    AuditEvent,
+    ErasureRequest,
+    ExportJob,
+    Segment,
+    CustomerMerge,
+    CustomerSignInLink,
+]

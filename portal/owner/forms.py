@@ -1,0 +1,34 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+
+class StaffAccountForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[
+            DataRequired(_l("Enter the person's name.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(_l("Enter an e-mail address.")),
+            Email(_l("Enter an e-mail address like name@example.com."), check_deliverability=False),
+            Length(max=320, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice("staff", _l("Staff")), SelectChoice("owner", _l("Owner"))],
+        default="staff",
+    )
+    password = PasswordField(
+        _l("First password"),
+        validators=[
+            DataRequired(_l("Enter a first password.")),
+            Length(min=10, max=1024, message=_l("Use at least %(min)d characters.")),
+        ],
+    )

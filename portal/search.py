@@ -1,0 +1,287 @@
+"""Find customers by any fragment of a name, e-mail, phone, receipt number or tag, in any script.
+
+One design on both engines (see STACK-NOTES "Search across scripts"): Python folds what we
+know about a customer into `customer.search_tokens`, a space-separated list of tokens:
+
+* text is case-folded, accents stripped (ł→l, ё→е, ß→ss), split into words;
+* every suffix of every word is a token, so "any fragment" becomes a *prefix* query
+  ("owsk" is a prefix of the suffix "owski" of "wasowski");
+* each Han character is a token of its own (Chinese is not written with spaces);
+* phone numbers are digits (E.164 without "+", and the national form with a leading 0).
+
+SQLite indexes the column with an FTS5 table (prefix indexes for 1–3 characters), PostgreSQL
+with a GIN index over `array_to_tsvector(...)`; both are kept in step by the database itself
+(triggers, expression index), inside the writer's transaction. Callers use `find()` and
+`refresh()` and never write engine-specific SQL.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import phonenumbers
+
+from .db import is_postgresql
+from .extensions import db
+from .models import ContactPoint, Customer, CustomerTag, Purchase, Tag
+
+RESULT_LIMIT = 20
+RESULT_COLUMNS = (Customer.id, Customer.display_name, Customer.purchase_count)
+# Matches are ranked only within a bounded candidate set: ranking or counting an unbounded
+# match set ("a", "gmail") costs hundreds of milliseconds at a million customers.
+CANDIDATE_LIMIT = 50
+COUNT_CAP = 1000
+
+_EXTRA_FOLDS = str.maketrans(
+    {"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ħ": "h", "ı": "i", "þ": "th", "ð": "d"}
+)
+_WORD = re.compile(r"\w+")
+
+
+def is_han(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2FFFF
+        or 0xF900 <= code <= 0xFAFF
+    )
+
+
+def fold(text: str) -> str:
+    """Case-fold, strip accents and map the letters NFKD leaves alone (ł, ø...)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.translate(_EXTRA_FOLDS)
+
+
+def words(text: str) -> list[str]:
+    """Folded words, with every Han character a word of its own."""
+    result = []
+    for word in _WORD.findall(fold(text).replace("_", " ")):
+        run = []
+        for char in word:
+            if is_han(char):
+                if run:
+                    result.append("".join(run))
+                    run = []
+                result.append(char)
+            else:
+                run.append(char)
+        if run:
+            result.append("".join(run))
+    return result
+
+
+def _suffixes(word: str) -> Iterable[str]:
+    return (word[i:] for i in range(len(word)))
+
+
+def phone_forms(e164: str) -> list[str]:
+    """Digit strings a phone is typed as: with country code, and nationally with a 0."""
+    forms = [re.sub(r"\D", "", e164)]
+    with suppress(phonenumbers.NumberParseException):
+        forms.append("0" + str(phonenumbers.parse(e164).national_number))
+    return forms
+
+
+def customer_tokens(
+    names: Iterable[str], emails: Iterable[str], phones: Iterable[str], tags: Iterable[str]
+) -> str:
+    """The search_tokens value for a customer (phones in E.164): every suffix of every word."""
+    seen: dict[str, None] = {}
+    phone_texts = [form for e164 in phones for form in phone_forms(e164)]
+    for text in [*names, *emails, *tags, *phone_texts]:
+        for word in words(text):
+            for suffix in _suffixes(word):
+                seen.setdefault(suffix, None)
+    return " ".join(seen)
+
+
+def query_terms(query: str) -> list[str]:
+    """The prefix terms a query asks for; empty when it holds nothing searchable."""
+    return words(query)[:8]
+
+
+# --- keeping the index in step ------------------------------------------------------------
+
+
+def refresh(customer_ids: Iterable[int]) -> None:
+    """Recompute search_tokens for these customers from their current rows.
+
+    Call it inside the same transaction as the change (the index follows the column).
+    Erased and merged-away records get no tokens: the index holds only findable people.
+    """
+    ids = list(set(customer_ids))
+    if not ids:
+        return
+    gone = Customer.select(Customer.id).where(
+        Customer.id.in_(ids)
+        & (Customer.erased_at.is_null(False) | Customer.merged_into.is_null(False))
+    )
+    Customer.update(search_tokens="").where(Customer.id.in_(gone)).execute()
+    ids = [cid for cid in ids if cid not in {c.id for c in gone}]
+    values = {cid: {"names": [], "emails": [], "phones": [], "tags": []} for cid in ids}
+    for customer in Customer.select(
+        Customer.id,
+        Customer.given_name,
+        Customer.family_name,
+        Customer.display_name,
+        Customer.company,
+    ).where(Customer.id.in_(ids)):
+        values[customer.id]["names"] += [
+            customer.display_name,
+            customer.given_name,
+            customer.family_name,
+            customer.company,
+        ]
+    for point in ContactPoint.select().where(ContactPoint.customer.in_(ids)):
+        if point.kind == "email":
+            values[point.customer_id]["emails"].append(point.normalized)
+        else:
+            values[point.customer_id]["phones"].append(point.normalized)
+    for link in (
+        CustomerTag.select(CustomerTag.customer, Tag.name)
+        .join(Tag)
+        .where(CustomerTag.customer.in_(ids))
+    ):
+        values[link.customer_id]["tags"].append(link.tag.name)
+    for cid, parts in values.items():
+        Customer.update(search_tokens=customer_tokens(**parts)).where(Customer.id == cid).execute()
+
+
+# --- asking ---------------------------------------------------------------------------------
+
+
+class Match(NamedTuple):
+    """A customer as a result row shows them (a full model costs more than the search)."""
+
+    id: int
+    display_name: str
+    purchase_count: int
+
+    @property
+    def kind(self) -> str:
+        return "customer" if self.purchase_count else "lead"
+
+
+@dataclass
+class SearchResult:
+    customers: list[Match]
+    total: int  # capped at COUNT_CAP + 1 ("1,000+")
+    receipt_matches: dict[int, str]
+
+    @property
+    def total_is_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+
+# One statement per engine: matches joined to the few columns a result row shows, newest first.
+# (The wide search_tokens column is never read back.)
+_MATCH_SQL = {
+    "sqlite": (
+        "SELECT c.id, c.display_name, c.purchase_count FROM customer_search AS s "
+        "JOIN customer AS c ON c.id = s.rowid "
+        "WHERE customer_search MATCH ? AND c.erased_at IS NULL AND c.merged_into_id IS NULL "
+        "ORDER BY s.rowid DESC LIMIT ?"
+    ),
+    "postgresql": (
+        "SELECT id, display_name, purchase_count FROM customer "
+        "WHERE array_to_tsvector(string_to_array(search_tokens, ' ')) @@ to_tsquery('simple', %s) "
+        "AND erased_at IS NULL AND merged_into_id IS NULL ORDER BY id DESC LIMIT %s"
+    ),
+}
+
+
+def _match_expression(terms: list[str]) -> tuple[str, str]:
+    """The engine and its query text; terms are folded words (letters and digits only)."""
+    if is_postgresql(db):
+        return "postgresql", " & ".join(f"'{term}':*" for term in terms)
+    return "sqlite", " AND ".join(f'"{term}"*' for term in terms)
+
+
+def _candidates(terms: list[str], limit: int) -> list[Match]:
+    engine, expression = _match_expression(terms)
+    rows = db.execute_sql(_MATCH_SQL[engine], (expression, limit)).fetchall()
+    return [Match(*row) for row in rows]
+
+
+_COUNT_SQL = {
+    # The index alone: erased and merged records carry no tokens, so they are not counted.
+    "sqlite": "SELECT count(*) FROM (SELECT 1 FROM customer_search WHERE customer_search MATCH ? LIMIT ?)",
+    "postgresql": (
+        "SELECT count(*) FROM (SELECT 1 FROM customer WHERE "
+        "array_to_tsvector(string_to_array(search_tokens, ' ')) @@ to_tsquery('simple', %s) LIMIT %s) AS capped"
+    ),
+}
+
+
+def _count(terms: list[str]) -> int:
+    """How many customers match, counted up to COUNT_CAP + 1."""
+    engine, expression = _match_expression(terms)
+    return db.execute_sql(_COUNT_SQL[engine], (expression, COUNT_CAP + 1)).fetchone()[0]
+
+
+def _receipt_matches(query: str) -> dict[int, str]:
+    """Customers whose receipt number starts with the query (receipts are typed off paper)."""
+    text = query.strip()
+    if len(text) < 4 or not any(c.isdigit() for c in text):
+        return {}
+    rows = (
+        Purchase.select(Purchase.customer, Purchase.receipt_number)
+        .where((Purchase.receipt_number >= text) & (Purchase.receipt_number < text + "\uffff"))
+        .limit(RESULT_LIMIT)
+    )
+    return {row.customer_id: row.receipt_number for row in rows}
+
+
+def _rank(customer: Match, first_term: str) -> int:
+    """Names starting with the query first, then a word of the name starting with it."""
+    name = fold(customer.display_name)
+    if name.startswith(first_term):
+        return 0
+    return 1 if f" {first_term}" in name else 2
+
+
+def find(query: str, limit: int = RESULT_LIMIT) -> SearchResult:
+    """Customers matching every fragment of the query, best first; at most `limit`."""
+    terms = query_terms(query)
+    receipts = _receipt_matches(query)
+    if not terms and not receipts:
+        return SearchResult([], 0, {})
+    candidates = _candidates(terms, CANDIDATE_LIMIT) if terms else []
+    # sort() is stable: within a rank, newest first as the index returned them
+    candidates.sort(key=lambda c: _rank(c, terms[0]))
+    by_receipt = (
+        [
+            Match(*row)
+            for row in Customer.active()
+            .select(*RESULT_COLUMNS)
+            .where(Customer.id.in_(list(receipts)))
+            .tuples()
+        ]
+        if receipts
+        else []
+    )
+    customers = list({c.id: c for c in [*by_receipt, *candidates]}.values())[:limit]
+    total = len(candidates) if len(candidates) < CANDIDATE_LIMIT else _count(terms)
+    return SearchResult(customers, max(total, len(customers)), receipts)
+
+
+def primary_contacts(customers: list[Match]) -> dict[int, dict[str, str]]:
+    """The first e-mail and phone of each customer, in one query, for result rows."""
+    contacts: dict[int, dict[str, str]] = {c.id: {} for c in customers}
+    if not contacts:
+        return contacts
+    points = (
+        ContactPoint.select(ContactPoint.customer, ContactPoint.kind, ContactPoint.value)
+        .where(ContactPoint.customer.in_(list(contacts)))
+        .order_by(ContactPoint.is_primary.desc(), ContactPoint.id)
+        .tuples()
+    )
+    for customer_id, kind, value in points:
+        contacts[customer_id].setdefault(kind, value)
+    return contacts

@@ -1,0 +1,16 @@
+from flask import Blueprint
+
+from ..web import require_staff
+
+bp = Blueprint("staff", __name__)
+bp.before_request(require_staff)
+
+# Views are split by resource; each module registers its routes on bp.
+from . import (  # noqa: E402,F401
+    customer_views,
+    duplicate_views,
+    list_views,
+    profile_views,
+    search_views,
+    views,
+)

@@ -1,0 +1,70 @@
+"""Request-side helpers shared by the blueprints: access rules, audit from a request, redirects."""
+
+from urllib.parse import urlparse
+
+from flask import abort, request
+from flask_login import current_user
+
+from . import audit
+from .extensions import login_manager
+
+
+def require_staff():
+    """before_request hook: staff workspace pages need a signed-in staff account."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def require_owner():
+    """before_request hook: owner pages refuse staff with 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_owner:
+        abort(403)
+    return None
+
+
+def client_address() -> str:
+    return request.remote_addr or ""
+
+
+def record_audit(action: str, *, target_type: str = "", target_id: int | None = None, **details):
+    """Audit an action by whoever makes this request (staff, or anonymous before sign-in)."""
+    signed_in = current_user.is_authenticated
+    return audit.record(
+        action,
+        actor_type="staff" if signed_in else "anonymous",
+        actor_id=current_user.id if signed_in else None,
+        target_type=target_type,
+        target_id=target_id,
+        ip_address=client_address(),
+        **details,
+    )
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site paths are followed after sign-in."""
+    if not target:
+        return False
+    parsed = urlparse(target)
+    return (
+        not parsed.scheme
+        and not parsed.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    )
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def customer_or_404(customer_id: int):
+    """The customer staff asked for, or 404; erased customers are gone from the workspace."""
+    from .models import Customer
+
+    customer = Customer.active().where(Customer.id == customer_id).first()
+    if customer is None:
+        abort(404)
+    return customer
