@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from portal import history
 from portal.models import Address, Complaint
+from tests.browser.htmx import wait_until_settled
 from tests.browser.test_sign_in import submit_sign_in
 from tests.conftest import PASSWORD
 from tests.factories import make_customer
@@ -50,6 +51,8 @@ def test_staff_records_a_purchase_of_two_lines_inline(
     page.get_by_role("button", name="Add a line").click()
     # htmx moves the cursor into the new line once it has settled
     expect(page.locator("#purchase-lines-2-product")).to_be_focused()
+    # Typing before htmx settles would lose keystrokes to its late focus on the new line.
+    wait_until_settled(page)
     page.locator("#purchase-lines-0-product").fill("Green tea")
     page.locator("#purchase-lines-0-quantity").fill("2")
     page.locator("#purchase-lines-0-unit_price").fill("12.50")
