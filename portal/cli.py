@@ -116,3 +116,11 @@ def register_commands(app) -> None:
     app.cli.add_command(create_owner)
     app.cli.add_command(demo)
     app.cli.add_command(rfm_command)
+    from .audit_cli import audit_cli
+    from .keys_cli import keys_cli
+    from .privacy_cli import COMMANDS as privacy_commands
+
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(keys_cli)
+    for command in privacy_commands:
+        app.cli.add_command(command)

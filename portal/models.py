@@ -425,6 +425,32 @@ class ErasureRequest(BaseModel):
     completed_at = DateTimeField(null=True)
 
 
+class PrivacyRequest(BaseModel):
+    """An access, correction or erasure request, tracked against its legal deadline."""
+
+    KINDS = ("access", "correction", "erasure")
+    STATUSES = ("open", "completed", "refused")
+
+    customer = ForeignKeyField(Customer, backref="privacy_requests", on_delete="RESTRICT")
+    kind = CharField(max_length=12)
+    made_via = CharField(
+        max_length=12, default="staff"
+    )  # staff (on the customer's behalf), self_service
+    recorded_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    received_at = DateTimeField(default=utcnow)
+    due_at = DateTimeField(index=True)
+    status = CharField(max_length=10, default="open", index=True)
+    closed_at = DateTimeField(null=True)
+    closed_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    def is_overdue(self, now=None) -> bool:
+        return self.is_open and self.due_at < (now or utcnow())
+
+
 class ExportJob(BaseModel):
     """A generated file (CSV, XLSX, PDF) for an owner or a customer; erasure removes its file."""
 
@@ -497,6 +523,7 @@ ALL_MODELS = [
     ConsentEvent,
     AuditEvent,
     ErasureRequest,
+    PrivacyRequest,
     ExportJob,
     Segment,
     CustomerMerge,

@@ -8,6 +8,11 @@ DEFAULTS = {
     "business_name": "Kartoteka demo shop",
     "currency": "EUR",
     "default_phone_region": "PL",
+    # Privacy (SPEC 6): retention periods and the legal clock for customers' requests.
+    "retention_lead_months": 12,  # leads without consent, after their last activity
+    "retention_customer_years": 6,  # customers, after their last purchase
+    "request_deadline_days": 30,  # access, correction and erasure requests: one month
+    "erasure_grace_days": 14,  # between a confirmed erasure request and its execution
 }
 
 

@@ -7,10 +7,13 @@ bp.before_request(require_staff)
 
 # Views are split by resource; each module registers its routes on bp.
 from . import (  # noqa: E402,F401
+    consent_views,
     customer_views,
     duplicate_views,
+    identifier_views,
     list_views,
     profile_views,
+    request_views,
     search_views,
     views,
 )

@@ -1,0 +1,1 @@
+"""Placeholder: filled in by the audit part of issue 4."""

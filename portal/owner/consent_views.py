@@ -1,0 +1,1 @@
+"""Placeholder: filled in by the consent part of issue 4."""
