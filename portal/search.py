@@ -179,50 +179,99 @@ class SearchResult:
         return self.total > COUNT_CAP
 
 
-# One statement per engine: matches joined to the few columns a result row shows, newest first.
-# (The wide search_tokens column is never read back.)
-_MATCH_SQL = {
-    "sqlite": (
-        "SELECT c.id, c.display_name, c.purchase_count FROM customer_search AS s "
-        "JOIN customer AS c ON c.id = s.rowid "
-        "WHERE customer_search MATCH ? AND c.erased_at IS NULL AND c.merged_into_id IS NULL "
-        "ORDER BY s.rowid DESC LIMIT ?"
-    ),
-    "postgresql": (
-        "SELECT id, display_name, purchase_count FROM customer "
-        "WHERE array_to_tsvector(string_to_array(search_tokens, ' ')) @@ to_tsquery('simple', %s) "
-        "AND erased_at IS NULL AND merged_into_id IS NULL ORDER BY id DESC LIMIT %s"
-    ),
-}
+# SQLite: FTS5 returns matches newest first straight from the index, cheaply even for broad
+# fragments. (The wide search_tokens column is never read back.)
+_FTS_MATCH_SQL = (
+    "SELECT c.id, c.display_name, c.purchase_count FROM customer_search AS s "
+    "JOIN customer AS c ON c.id = s.rowid "
+    "WHERE customer_search MATCH ? AND c.erased_at IS NULL AND c.merged_into_id IS NULL "
+    "ORDER BY s.rowid DESC LIMIT ?"
+)
+# Erased and merged records carry no tokens, so the index alone counts findable people.
+_FTS_COUNT_SQL = (
+    "SELECT count(*) FROM (SELECT 1 FROM customer_search WHERE customer_search MATCH ? LIMIT ?)"
+)
 
 
-def _match_expression(terms: list[str]) -> tuple[str, str]:
-    """The engine and its query text; terms are folded words (letters and digits only)."""
+def _fts_candidates(terms: list[str], limit: int) -> tuple[list[Match], int]:
+    expression = " AND ".join(f'"{term}"*' for term in terms)
+    rows = db.execute_sql(_FTS_MATCH_SQL, (expression, limit)).fetchall()
+    if len(rows) < limit:
+        return [Match(*row) for row in rows], len(rows)
+    total = db.execute_sql(_FTS_COUNT_SQL, (expression, COUNT_CAP + 1)).fetchone()[0]
+    return [Match(*row) for row in rows], total
+
+
+# PostgreSQL: the GIN index finds a rare fragment at once, but hands back its matches in no
+# useful order, so all of them are fetched before the newest can be picked: for a broad
+# fragment ("a", "gmail") that is most of the table. So the newest customers are scanned
+# first, a bounded number of rows by primary key: a broad fragment fills the page there and
+# the index is asked only about the rest. A substring test on the token list is the same
+# test as the index's (every suffix of every word is a token, so a fragment found anywhere
+# in the list starts some token).
+PG_RECENT_ROWS = 3000
+PG_COUNT_ROWS = 12_000
+_ACTIVE = "erased_at IS NULL AND merged_into_id IS NULL"
+_PG_TSVECTOR = "array_to_tsvector(string_to_array(search_tokens, ' '))"
+
+
+def _pg_like(terms: list[str]) -> tuple[str, list[str]]:
+    # Terms are folded words: letters and digits only, so no LIKE wildcard can sneak in.
+    return " AND ".join("search_tokens LIKE %s" for _ in terms), [f"%{t}%" for t in terms]
+
+
+def _pg_recent(terms: list[str], rows: int, limit: int, *, below: int | None = None) -> list:
+    like, params = _pg_like(terms)
+    window = "WHERE id < %s " if below is not None else ""
+    sql = (
+        "SELECT id, display_name, purchase_count FROM ("
+        "SELECT id, display_name, purchase_count, search_tokens, erased_at, merged_into_id "
+        f"FROM customer {window}ORDER BY id DESC LIMIT %s) AS recent "
+        f"WHERE {like} AND {_ACTIVE} ORDER BY id DESC LIMIT %s"
+    )
+    args = ([below] if below is not None else []) + [rows, *params, limit]
+    return db.execute_sql(sql, args).fetchall()
+
+
+def _pg_indexed(terms: list[str], below: int, limit: int) -> list:
+    """Matches older than `below` through the GIN index (a materialised CTE keeps the planner
+    from trading the index for a primary-key walk), at most `limit` of them."""
+    query = " & ".join(f"'{term}':*" for term in terms)
+    sql = (
+        "WITH found AS MATERIALIZED (SELECT id, display_name, purchase_count FROM customer "
+        f"WHERE {_PG_TSVECTOR} @@ to_tsquery('simple', %s) AND id < %s AND {_ACTIVE} LIMIT %s) "
+        "SELECT id, display_name, purchase_count FROM found ORDER BY id DESC"
+    )
+    return db.execute_sql(sql, (query, below, limit)).fetchall()
+
+
+def _pg_boundary(rows: int) -> int:
+    """The smallest id among the newest `rows` customers (every id at or above was scanned)."""
+    sql = "SELECT min(id) FROM (SELECT id FROM customer ORDER BY id DESC LIMIT %s) AS recent"
+    return db.execute_sql(sql, (rows,)).fetchone()[0] or 0
+
+
+def _pg_candidates(terms: list[str], limit: int) -> tuple[list[Match], int]:
+    recent = _pg_recent(terms, PG_RECENT_ROWS, limit)
+    if len(recent) < limit:
+        # A rare fragment: the index has the rest, few enough to fetch and count them all.
+        boundary = _pg_boundary(PG_RECENT_ROWS)
+        older = _pg_indexed(terms, boundary, COUNT_CAP + 1 - len(recent))
+        rows = [*recent, *older]
+        return [Match(*row) for row in rows[:limit]], len(rows)
+    # A broad fragment: count on down the newest rows until the cap, then ask the index.
+    counted = _pg_recent(terms, PG_COUNT_ROWS, COUNT_CAP + 1)
+    if len(counted) <= COUNT_CAP:
+        boundary = _pg_boundary(PG_COUNT_ROWS)
+        counted += _pg_indexed(terms, boundary, COUNT_CAP + 1 - len(counted))
+    return [Match(*row) for row in recent], len(counted)
+
+
+def _candidates(terms: list[str], limit: int) -> tuple[list[Match], int]:
+    """Up to `limit` matches, newest first, and how many match (up to COUNT_CAP + 1)."""
     if is_postgresql(db):
-        return "postgresql", " & ".join(f"'{term}':*" for term in terms)
-    return "sqlite", " AND ".join(f'"{term}"*' for term in terms)
-
-
-def _candidates(terms: list[str], limit: int) -> list[Match]:
-    engine, expression = _match_expression(terms)
-    rows = db.execute_sql(_MATCH_SQL[engine], (expression, limit)).fetchall()
-    return [Match(*row) for row in rows]
-
-
-_COUNT_SQL = {
-    # The index alone: erased and merged records carry no tokens, so they are not counted.
-    "sqlite": "SELECT count(*) FROM (SELECT 1 FROM customer_search WHERE customer_search MATCH ? LIMIT ?)",
-    "postgresql": (
-        "SELECT count(*) FROM (SELECT 1 FROM customer WHERE "
-        "array_to_tsvector(string_to_array(search_tokens, ' ')) @@ to_tsquery('simple', %s) LIMIT %s) AS capped"
-    ),
-}
-
-
-def _count(terms: list[str]) -> int:
-    """How many customers match, counted up to COUNT_CAP + 1."""
-    engine, expression = _match_expression(terms)
-    return db.execute_sql(_COUNT_SQL[engine], (expression, COUNT_CAP + 1)).fetchone()[0]
+        return _pg_candidates(terms, limit)
+    return _fts_candidates(terms, limit)
 
 
 def _receipt_matches(query: str) -> dict[int, str]:
@@ -252,7 +301,7 @@ def find(query: str, limit: int = RESULT_LIMIT) -> SearchResult:
     receipts = _receipt_matches(query)
     if not terms and not receipts:
         return SearchResult([], 0, {})
-    candidates = _candidates(terms, CANDIDATE_LIMIT) if terms else []
+    candidates, total = _candidates(terms, CANDIDATE_LIMIT) if terms else ([], 0)
     # sort() is stable: within a rank, newest first as the index returned them
     candidates.sort(key=lambda c: _rank(c, terms[0]))
     by_receipt = (
@@ -267,7 +316,6 @@ def find(query: str, limit: int = RESULT_LIMIT) -> SearchResult:
         else []
     )
     customers = list({c.id: c for c in [*by_receipt, *candidates]}.values())[:limit]
-    total = len(candidates) if len(candidates) < CANDIDATE_LIMIT else _count(terms)
     return SearchResult(customers, max(total, len(customers)), receipts)
 
 

@@ -89,6 +89,35 @@ def test_broad_queries_are_capped_not_counted(app, monkeypatch):
     assert result.total == 6 and result.total_is_capped
 
 
+@pytest.mark.parametrize("recent_rows, count_rows", [(4, 6), (40, 60)])
+def test_matches_are_newest_first_and_counted_whether_recent_or_old(
+    app, monkeypatch, recent_rows, count_rows
+):
+    """PostgreSQL scans the newest customers before asking its index (windows shrunk here so
+    both paths run): the answer must not depend on where the matches lie."""
+    monkeypatch.setattr(search, "PG_RECENT_ROWS", recent_rows)
+    monkeypatch.setattr(search, "PG_COUNT_ROWS", count_rows)
+    monkeypatch.setattr(search, "CANDIDATE_LIMIT", 5)
+    monkeypatch.setattr(search, "COUNT_CAP", 12)
+    old_rare = person("Greta", "Quillfeather")
+    broad = [person(f"Ola{i}", "Brzozowska") for i in range(9)]
+    erased = person("Olaf", "Brzozowski")
+    Customer.update(erased_at=Customer.created_at).where(Customer.id == erased.id).execute()
+    search.refresh([erased.id])
+    for i in range(10):
+        person(f"Filler{i}", "Nobody")
+    newest_broad = [c.id for c in reversed(broad)][:5]
+
+    rare = search.find("quillfeath")
+    assert [c.id for c in rare.customers] == [old_rare.id] and rare.total == 1
+    brzoz = search.find("brzoz")  # nine live matches, one erased
+    assert [c.id for c in brzoz.customers] == newest_broad
+    assert brzoz.total == 9 and not brzoz.total_is_capped
+    for i in range(5):
+        person(f"Ola{i}b", "Brzozowska")
+    assert search.find("brzoz").total == 13 and search.find("brzoz").total_is_capped
+
+
 def test_index_follows_changes(app):
     maria = person("Maria", "Lindqvist")
     Customer.update(family_name="Jones", display_name="Maria Jones").where(
