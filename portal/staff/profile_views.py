@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from .. import history, merge
 from ..i18n import LANGUAGE_NAMES
-from ..models import Address, ContactPoint, Customer, CustomerTag, SensitiveIdentifier, Tag
+from ..models import Address, ContactPoint, Customer, CustomerTag, Tag
 from ..web import customer_or_404, is_htmx, record_audit
 from . import bp, consent_views, identifier_views, request_views
 from .profile_forms import LABELS, InteractionForm, PurchaseForm, focus_first_error
@@ -149,7 +149,7 @@ def _cursor(text: str):
 
 
 def _contact_card(customer: Customer) -> dict:
-    """What the contact card shows, read in four queries. Identifiers only as their last four."""
+    """What the contact card shows, read in three queries."""
     points = list(
         ContactPoint.select()
         .where(ContactPoint.customer == customer.id)
@@ -166,17 +166,11 @@ def _contact_card(customer: Customer) -> dict:
         .where(CustomerTag.customer == customer.id)
         .order_by(Tag.name)
     )
-    identifiers = (
-        SensitiveIdentifier.select(SensitiveIdentifier.kind, SensitiveIdentifier.last_four)
-        .where(SensitiveIdentifier.customer == customer.id)
-        .order_by(SensitiveIdentifier.id)
-    )
     return {
         "emails": [point for point in points if point.kind == "email"],
         "phones": [point for point in points if point.kind == "phone"],
         "addresses": [_address_lines(address) for address in addresses],
         "tags": [tag.name for tag in tags],
-        "identifiers": list(identifiers),
         "language": _language_name(customer.preferred_language),
     }
 
