@@ -395,7 +395,7 @@ class AuditEvent(BaseModel):
     occurred_at = DateTimeField(default=utcnow, index=True)
     actor_type = CharField(max_length=10)  # staff, customer, system, anonymous
     actor_id = IntegerField(null=True)
-    action = CharField(max_length=60, index=True)
+    action = CharField(max_length=60)
     target_type = CharField(max_length=30, default="")
     target_id = IntegerField(null=True)
     ip_address = CharField(max_length=45, default="")
@@ -404,8 +404,10 @@ class AuditEvent(BaseModel):
     hash = CharField(max_length=64, default="")
 
     class Meta:
+        # The owner's audit log filters by one of these and pages newest first (0009).
         indexes = (
-            (("target_type", "target_id"), False),
+            (("action", "occurred_at"), False),
+            (("target_type", "target_id", "occurred_at"), False),
             (("actor_type", "actor_id", "occurred_at"), False),
         )
 
@@ -423,6 +425,8 @@ class ErasureRequest(BaseModel):
     lawful_reason = TextField(default="")
     decided_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
     completed_at = DateTimeField(null=True)
+    # Parts the owner keeps for a lawful reason (portal/erasure.py PARTS), comma-separated.
+    kept_parts = CharField(max_length=200, default="")
 
 
 class PrivacyRequest(BaseModel):
@@ -500,6 +504,48 @@ class CustomerSignInLink(BaseModel):
     used_at = DateTimeField(null=True)
 
 
+# --- Breaches --------------------------------------------------------------------------
+
+
+class Breach(BaseModel):
+    """A suspected personal-data breach: whose account or which address, in which time window.
+
+    The authority must hear of it within 72 hours of discovery; recording when it was told
+    stops that clock.
+    """
+
+    discovered_at = DateTimeField()
+    description = TextField()
+    # Staff accounts are deactivated, never deleted, so the suspect account stays on record.
+    staff_account = ForeignKeyField(StaffAccount, null=True, on_delete="RESTRICT")
+    ip_address = CharField(max_length=45, default="")
+    window_start = DateTimeField()
+    window_end = DateTimeField()
+    recorded_by = ForeignKeyField(
+        StaffAccount, null=True, on_delete="SET NULL", backref="breaches_recorded"
+    )
+    recorded_at = DateTimeField(default=utcnow)
+    authority_notified_at = DateTimeField(null=True)
+
+
+class ErasureTombstone(BaseModel):
+    """That a customer record was erased, without personal data: ids and keyed hashes only.
+
+    The same tombstone is appended to a file outside the database, so that erasures made
+    after a backup are made again when that backup is restored (portal/backups.py).
+    """
+
+    customer_id = IntegerField(index=True)
+    erased_at = DateTimeField(default=utcnow)
+    trigger = CharField(max_length=12, default="request")  # request, retention, restore
+    # HMAC-SHA256 of the record (id and creation time) and of its normalised e-mails and phones
+    record_hash = CharField(max_length=64)
+    contact_hashes = TextField(default="[]")
+    key_id = CharField(max_length=16)
+    kept = CharField(max_length=200, default="")
+    removed = TextField(default="{}")  # how many rows of each kind went, for the receipt
+
+
 ALL_MODELS = [
     Setting,
     Location,
@@ -528,4 +574,6 @@ ALL_MODELS = [
     Segment,
     CustomerMerge,
     CustomerSignInLink,
+    Breach,
+    ErasureTombstone,
 ]

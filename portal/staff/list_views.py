@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 from .. import consent, customer_list, settings
 from ..customer_list import Filters
 from ..i18n import select_language
+from ..models import Tag
 from ..web import is_htmx, is_safe_next, record_audit
 from . import bp
 from .list_forms import BulkTagForm, FilterForm, SegmentForm
@@ -74,7 +75,8 @@ def bulk_tag():
             "customers_tagged",
             target_type="customer",
             customer_ids=ids,
-            tag=form.tag.data.strip().lower(),
+            # The tag by id: its name is free text staff typed about these people.
+            tag_id=Tag.get(Tag.name == form.tag.data.strip().lower()).id,
         )
         flash(
             ngettext(

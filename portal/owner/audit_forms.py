@@ -1,0 +1,134 @@
+"""The audit log's filters, and the words the log uses for each audited action."""
+
+from datetime import datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import to_utc
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectChoice, SelectField
+from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
+
+from ..audit import LogFilters
+
+# Every action the application records, as the owner reads it.
+ACTION_LABELS = {
+    "signed_in": _l("Signed in"),
+    "sign_in_failed": _l("Failed to sign in"),
+    "sign_in_throttled": _l("Sign-in attempts slowed down"),
+    "signed_out": _l("Signed out"),
+    "customer_viewed": _l("Viewed a customer"),
+    "customer_created": _l("Created a customer"),
+    "customer_updated": _l("Changed a customer"),
+    "customers_tagged": _l("Tagged customers"),
+    "customers_merged": _l("Merged two customers"),
+    "merge_undone": _l("Undid a merge"),
+    "segment_saved": _l("Saved a segment"),
+    "identifier_added": _l("Added an identifier"),
+    "identifier_revealed": _l("Revealed an identifier"),
+    "identifier_removed": _l("Removed an identifier"),
+    "encryption_key_rotated": _l("Rotated the encryption key"),
+    "consent_recorded": _l("Recorded consent"),
+    "consent_purpose_created": _l("Created a consent purpose"),
+    "consent_wording_versioned": _l("Changed a consent wording"),
+    "consent_purpose_deactivated": _l("Retired a consent purpose"),
+    "consent_purpose_reactivated": _l("Brought back a consent purpose"),
+    "contact_list_exported": _l("Exported a contact list"),
+    "privacy_request_opened": _l("Opened a privacy request"),
+    "privacy_request_closed": _l("Closed a privacy request"),
+    "erasure_requested": _l("Asked for erasure"),
+    "erasure_confirmed": _l("Confirmed an erasure request"),
+    "erasure_held": _l("Kept part of a customer's data"),
+    "erasure_cancelled": _l("Cancelled an erasure request"),
+    "customer_erased": _l("Erased a customer"),
+    "retention_swept": _l("Ran the retention sweep"),
+    "breach_recorded": _l("Recorded a breach"),
+    "breach_authority_notified": _l("Noted the authority was told of a breach"),
+    "breach_report_viewed": _l("Viewed a breach report"),
+    "breach_report_exported": _l("Downloaded a breach report"),
+    "staff_account_created": _l("Created a staff account"),
+    "audit_log_viewed": _l("Viewed the audit log"),
+}
+
+ACTOR_TYPES = {
+    "customer": _l("A customer (self-service)"),
+    "system": _l("The system"),
+    "anonymous": _l("Someone not signed in"),
+}
+
+_LARGEST_ID = 2**31 - 1  # an integer column on both engines
+
+
+class ListField(SelectField):
+    """A select whose unknown values (an edited address) get a plain message."""
+
+    def pre_validate(self, form):
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError(_l("Choose one from the list."))
+
+
+class NumberField(IntegerField):
+    """A whole number; text that is not one gets its own message, not range messages too."""
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+
+
+class AuditLogFilterForm(FlaskForm):
+    """Filters read from the query string (a GET form changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    who = ListField(_l("Who"), choices=[], default="")
+    action = ListField(_l("What"), choices=[], default="")
+    customer = NumberField(
+        _l("Customer number"),
+        invalid_value_message=_l("Enter a customer number, like 1024."),
+        validators=[
+            Optional(),
+            NumberRange(1, _LARGEST_ID, message=_l("Enter a customer number, like 1024.")),
+        ],
+    )
+    since = DateField(
+        _l("From"),
+        invalid_value_message=_l("Enter a date, like 2026-03-14."),
+        validators=[Optional()],
+    )
+    until = DateField(
+        _l("To"),
+        invalid_value_message=_l("Enter a date, like 2026-03-14."),
+        validators=[Optional()],
+    )
+
+    def __init__(self, staff, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.who.choices = [
+            SelectChoice("", _l("Anyone")),
+            *(SelectChoice(f"staff:{account.id}", account.name) for account in staff),
+            *(SelectChoice(value, label) for value, label in ACTOR_TYPES.items()),
+        ]
+        labelled = sorted(ACTION_LABELS.items(), key=lambda item: str(item[1]).casefold())
+        self.action.choices = [SelectChoice("", _l("Any action"))] + [
+            SelectChoice(value, label) for value, label in labelled
+        ]
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def filters(self) -> LogFilters:
+        """The valid form as filters; dates are whole days in the business's time zone."""
+        actor_type, _sep, actor_id = (self.who.data or "").partition(":")
+        return LogFilters(
+            actor_type=actor_type or None,
+            actor_id=int(actor_id) if actor_id else None,
+            action=self.action.data or None,
+            customer_id=self.customer.data,
+            since=_day_start(self.since.data) if self.since.data else None,
+            until=_day_start(self.until.data + timedelta(days=1)) if self.until.data else None,
+        )
+
+
+def _day_start(day) -> datetime:
+    return to_utc(datetime.combine(day, time.min))
