@@ -11,6 +11,10 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "synchronous": "normal",
     "cache_size": -64 * 1024,  # 64 MiB page cache per connection
+    # Deleted and overwritten content is zeroed on every connection, not only the erasing one:
+    # an earlier edit or page split elsewhere would otherwise leave old values in free space,
+    # and an erased person's name must appear nowhere in the file (SPEC 6.3).
+    "secure_delete": 1,
 }
 
 
