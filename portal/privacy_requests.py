@@ -4,10 +4,11 @@ Whoever takes a request (staff now, the self-service area later) opens it here; 
 desk lists open ones, overdue first.
 """
 
+import math
 from datetime import datetime, timedelta
 
 from . import audit, settings
-from .models import PrivacyRequest, utcnow
+from .models import Customer, PrivacyRequest, utcnow
 
 
 def deadline(received_at: datetime) -> datetime:
@@ -86,3 +87,49 @@ def open_for_customer(customer_id: int, kind: str):
         .order_by(PrivacyRequest.id)
         .first()
     )
+
+
+# --- Reading the clock -----------------------------------------------------------------
+
+DAY = timedelta(days=1)
+
+
+def days_left(request: PrivacyRequest, now: datetime | None = None) -> int:
+    """Whole days until the deadline, rounded up (0 once it has passed)."""
+    remaining = request.due_at - (now or utcnow())
+    return max(0, math.ceil(remaining / DAY))
+
+
+def days_overdue(request: PrivacyRequest, now: datetime | None = None) -> int:
+    """Whole days past the deadline, at least 1 once it has passed (0 while time is left)."""
+    late = (now or utcnow()) - request.due_at
+    return max(1, late // DAY) if late > timedelta(0) else 0
+
+
+def open_with_customers(kind: str | None = None):
+    """Open requests with their customer, overdue first, then by due date (the privacy desk)."""
+    return open_requests(kind).select_extend(Customer).join(Customer)
+
+
+def for_customer(customer_id: int) -> list[PrivacyRequest]:
+    """A customer's requests: open ones by due date, then the closed ones, newest first."""
+    mine = PrivacyRequest.select().where(PrivacyRequest.customer == customer_id)
+    still_open = mine.where(PrivacyRequest.status == "open").order_by(
+        PrivacyRequest.due_at, PrivacyRequest.id
+    )
+    closed = mine.where(PrivacyRequest.status != "open").order_by(
+        PrivacyRequest.received_at.desc(), PrivacyRequest.id.desc()
+    )
+    return [*still_open, *closed]
+
+
+def received_earlier(request: PrivacyRequest, received_at: datetime) -> None:
+    """The request reached the business before it was recorded: count the deadline from then.
+
+    Only ever moves the clock earlier, so a deadline never grows by being recorded late.
+    """
+    if received_at >= request.received_at:
+        return
+    request.received_at = received_at
+    request.due_at = deadline(received_at)
+    request.save(only=[PrivacyRequest.received_at, PrivacyRequest.due_at])
