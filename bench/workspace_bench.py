@@ -73,6 +73,9 @@ def build(url: str, customers: int, purchases: int) -> None:
     if db.execute_sql("SELECT count(*) FROM purchase").fetchone()[0] < purchases * 0.9:
         top_up_purchases(purchases)
     give_one_customer_1000_purchases()
+    # Fresh statistics, as autovacuum would gather in time: without them PostgreSQL plans the
+    # list page's address lookup as a scan (57 ms instead of 0.5 ms).
+    db.execute_sql("ANALYZE")
     print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)
 
 
