@@ -164,9 +164,9 @@ def test_an_event_inserted_into_the_chain_is_noticed(app):
     assert (result.broken_id, result.problem) == (fake.id, audit.UNLINKED)
 
 
+# Only SQLite stores any value in any column; PostgreSQL would refuse the tampering itself.
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_column_that_no_longer_converts_is_reported_not_crashed_on(app):
-    if is_postgresql(db):
-        pytest.skip("PostgreSQL keeps column types: only SQLite stores any value anywhere")
     events = record_some(3)
     with append_only_lifted():
         db.execute_sql(f"UPDATE audit_event SET actor_id = 'x7' WHERE id = {events[1].id}")
