@@ -1,13 +1,15 @@
 """The privacy desk: open requests of every kind with the overdue first, counts and links to
 the privacy tools, consent statistics; owners only."""
 
+import json
 import re
 from datetime import timedelta
 
 import pytest
 
-from portal import breaches, privacy_requests
-from portal.models import Customer, PrivacyRequest, utcnow
+from portal import breaches, privacy_requests, settings
+from portal.models import AuditEvent, Customer, PrivacyRequest, utcnow
+from tests.conftest import csrf_token_from
 from tests.factories import make_customer
 
 DAY = timedelta(days=1)
@@ -112,3 +114,56 @@ def test_staff_cannot_open_the_privacy_desk(staff_client, path):
 def test_anonymous_visitors_are_sent_to_sign_in(client):
     response = client.get("/owner/privacy")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+PERIODS = {
+    "retention_lead_months": "18",
+    "retention_customer_years": "5",
+    "request_deadline_days": "20",
+    "erasure_grace_days": "7",
+}
+
+
+def test_owner_changes_the_privacy_periods_and_the_clocks_follow(owner_client):
+    token = csrf_token_from(owner_client, "/owner/privacy/periods")
+    response = owner_client.post("/owner/privacy/periods", data={**PERIODS, "csrf_token": token})
+    assert response.status_code == 303
+    assert settings.get("retention_lead_months") == 18
+    assert settings.get("erasure_grace_days") == 7
+    received = utcnow() - DAY
+    opened = privacy_requests.open_request(
+        make_customer("Ada", "Clock").id, "access", received_at=received
+    )
+    assert opened.due_at == received + 20 * DAY
+    desk = owner_client.get("/owner/privacy").get_data(as_text=True)
+    assert "18 months without activity" in desk and "5 years after their last purchase" in desk
+    changed = AuditEvent.select().where(AuditEvent.action == "settings_changed").get()
+    assert json.loads(changed.details)["fields"] == list(PERIODS)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("retention_lead_months", "0", "Enter a number from 1 to 120."),
+        ("retention_customer_years", "ten", "Not a valid integer value."),
+        ("request_deadline_days", "", "Enter a whole number."),
+        ("erasure_grace_days", "91", "Enter a number from 0 to 90."),
+    ],
+)
+def test_bad_periods_are_refused_beside_the_field_and_nothing_changes(
+    owner_client, field, value, message
+):
+    token = csrf_token_from(owner_client, "/owner/privacy/periods")
+    response = owner_client.post(
+        "/owner/privacy/periods", data={**PERIODS, field: value, "csrf_token": token}
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', html)
+    assert all(settings.get(name) == settings.DEFAULTS[name] for name in PERIODS)
+
+
+def test_staff_cannot_change_the_privacy_periods(staff_client):
+    assert staff_client.get("/owner/privacy/periods").status_code == 403
+    assert staff_client.post("/owner/privacy/periods", data=PERIODS).status_code in (400, 403)
+    assert settings.get("request_deadline_days") == settings.DEFAULTS["request_deadline_days"]

@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "customers_merged": _l("Merged two customers"),
     "merge_undone": _l("Undid a merge"),
     "segment_saved": _l("Saved a segment"),
+    "settings_changed": _l("Changed settings"),
     "identifier_added": _l("Added an identifier"),
     "identifier_revealed": _l("Revealed an identifier"),
     "identifier_removed": _l("Removed an identifier"),

@@ -1,4 +1,4 @@
-"""Forms of the privacy desk: record a suspected breach, record when the authority was told."""
+"""Forms of the privacy desk: a suspected breach, when the authority was told, the periods."""
 
 import ipaddress
 
@@ -7,13 +7,14 @@ from flask_babel import to_utc
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..models import StaffAccount
 from ..staff.profile_forms import local_now, not_in_future
@@ -136,3 +137,27 @@ class AuthorityNotifiedForm(FlaskForm):
     @property
     def notified_at_utc(self):
         return to_utc(self.notified_at.data)
+
+
+def _period(label, low: int, high: int):
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(_l("Enter a whole number.")),
+            NumberRange(min=low, max=high, message=_l("Enter a number from %(min)s to %(max)s.")),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+
+
+class PrivacyPeriodsForm(FlaskForm):
+    """Retention periods and the clocks of customers' requests (SPEC 4 settings)."""
+
+    retention_lead_months = _period(_l("Leads without consent: months after last activity"), 1, 120)
+    retention_customer_years = _period(_l("Customers: years after last purchase"), 1, 30)
+    request_deadline_days = _period(
+        _l("Days to answer an access, correction or erasure request"), 1, 90
+    )
+    erasure_grace_days = _period(
+        _l("Days between a confirmed erasure request and the erasure"), 0, 90
+    )

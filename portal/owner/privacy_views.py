@@ -12,7 +12,14 @@ from ..models import Breach, ConsentPurpose, ErasureRequest, StaffAccount, utcno
 from ..staff.request_forms import REQUEST_KINDS
 from ..web import client_address, record_audit
 from . import bp
-from .privacy_forms import AuthorityNotifiedForm, BreachForm
+from .privacy_forms import AuthorityNotifiedForm, BreachForm, PrivacyPeriodsForm
+
+PERIODS = (
+    "retention_lead_months",
+    "retention_customer_years",
+    "request_deadline_days",
+    "erasure_grace_days",
+)
 
 
 @bp.route("/privacy")
@@ -35,13 +42,31 @@ def privacy_desk():
         "breaches_waiting": breaches.waiting_for_notification().count(),
         "consent_purposes": ConsentPurpose.select().where(ConsentPurpose.active).count(),
     }
+    periods = {name: settings.get(name) for name in PERIODS}
     return render_template(
         "owner/privacy/desk.html",
         requests=requests,
         counts=counts,
         request_kinds=REQUEST_KINDS,
         consent_statistics=consent.statistics(select_language()),
+        periods=periods,
     )
+
+
+@bp.route("/privacy/periods", methods=["GET", "POST"])
+def privacy_periods():
+    """Retention periods and request deadlines, stored in settings."""
+    form = PrivacyPeriodsForm(data={name: settings.get(name) for name in PERIODS})
+    if form.validate_on_submit():
+        changed = [name for name in PERIODS if form[name].data != settings.get(name)]
+        for name in changed:
+            settings.put(name, form[name].data)
+        if changed:
+            record_audit("settings_changed", fields=changed)
+        flash(_("Privacy periods saved."), "success")
+        return redirect(url_for("owner.privacy_desk"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("owner/privacy/periods.html", form=form), status
 
 
 @bp.route("/privacy/breaches", methods=["GET", "POST"], endpoint="breaches")
