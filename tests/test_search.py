@@ -66,6 +66,19 @@ def test_fragments_must_all_match(people):
     assert found("qqq") == []
 
 
+def test_several_fragments_match_together_whichever_is_rarest(app, monkeypatch):
+    jans = {person(f"Jan{i}", "Zielinski", email=f"jan{i}@example.com").id for i in range(6)}
+    wp = person("Ewa", "Wrona", email="ewa.wrona@wp.example.com")
+    elsewhere = person("Wpisany", "Nowak")  # "wp" in a name, no "exam" anywhere
+    for query in ("wp exam", "exam wp", "EXAM   WP"):
+        assert [c.id for c in search.find(query).customers] == [wp.id], query
+    assert {c.id for c in search.find("wp").customers} == {wp.id, elsewhere.id}
+    assert search.find("exam zielinski").total == 6
+    monkeypatch.setattr(search, "COUNT_CAP", 2)  # every fragment common: the index intersects
+    assert {c.id for c in search.find("zielinski exam").customers} == jans
+    assert [c.id for c in search.find("example wrona").customers] == [wp.id]
+
+
 def test_names_starting_with_the_query_come_first(app):
     person("Karol", "Annanowski")
     person("Anna", "Kowalska")
