@@ -48,7 +48,9 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PORT": int(env("MAIL_PORT", "25")),
         "MAIL_USERNAME": env("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env("MAIL_PASSWORD", ""),
-        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),  # STARTTLS, usually on port 587
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),  # TLS from the first byte, port 465
+        "MAIL_TIMEOUT": float(env("MAIL_TIMEOUT", "10")),  # seconds to wait for the server
         "MAIL_FROM": env("MAIL_FROM", "Kartoteka <no-reply@localhost>"),
         # Without MAIL_SERVER, messages are written here for developers to read.
         "MAIL_OUTBOX_DIR": env("MAIL_OUTBOX_DIR", str(instance / "outbox")),

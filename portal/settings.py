@@ -13,6 +13,25 @@ DEFAULTS = {
     "retention_customer_years": 6,  # customers, after their last purchase
     "request_deadline_days": 30,  # access, correction and erasure requests: one month
     "erasure_grace_days": 14,  # between a confirmed erasure request and its execution
+    # Complaints: their clocks count business hours only (portal/business_hours.py).
+    # Weekday (Monday=0) → [opens, closes] in the business time zone, or None when closed.
+    "opening_hours": {
+        "0": ["09:00", "18:00"],
+        "1": ["09:00", "18:00"],
+        "2": ["09:00", "18:00"],
+        "3": ["09:00", "18:00"],
+        "4": ["09:00", "18:00"],
+        "5": ["10:00", "14:00"],
+        "6": None,
+    },
+    "holidays": [],  # ISO dates the business is closed, e.g. "2026-12-25"
+    # Severity → [first response, resolution] in business hours.
+    "complaint_response_hours": {
+        "low": [24, 80],
+        "medium": [8, 40],
+        "high": [4, 16],
+        "critical": [1, 8],
+    },
 }
 
 

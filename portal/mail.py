@@ -1,0 +1,111 @@
+"""Outgoing mail: templates rendered in the recipient's language, sent over SMTP.
+
+Without MAIL_SERVER (development), each message is written as an .eml file to
+MAIL_OUTBOX_DIR (instance/outbox/) so a developer can open it in any mail reader.
+Callers need an app context (any request has one; elsewhere `with app.app_context()`).
+"""
+
+import logging
+import os
+import smtplib
+import ssl
+import uuid
+from contextlib import contextmanager
+from datetime import UTC
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+
+from flask import current_app, g, render_template
+from flask_babel import force_locale
+
+from .models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class MailNotSent(RuntimeError):
+    """The SMTP server could not be reached or refused the message."""
+
+
+def send_template(name: str, *, to: str, language: str, **context) -> None:
+    """Render templates/mail/<name>.subject.txt and <name>.txt in `language` and send them."""
+    with _in_language(language):
+        subject = render_template(f"mail/{name}.subject.txt", **context)
+        body = render_template(f"mail/{name}.txt", **context)
+    message = compose(subject=subject, body=body, to=to, language=language)
+    send(message)
+
+
+def compose(*, subject: str, body: str, to: str, language: str) -> EmailMessage:
+    config = current_app.config
+    message = EmailMessage()
+    # A subject is one line: a template's trailing newline or a stray break would split it.
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = to
+    message["Date"] = format_datetime(utcnow().replace(tzinfo=UTC))
+    message["Message-ID"] = make_msgid(domain=_sender_domain(config["MAIL_FROM"]))
+    message.set_content(body, charset="utf-8")
+    message["Content-Language"] = language  # after set_content, which clears Content-* headers
+    return message
+
+
+def send(message: EmailMessage) -> None:
+    """Deliver over SMTP, or write to the outbox folder when no server is configured."""
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        path = write_to_outbox(message, Path(config["MAIL_OUTBOX_DIR"]))
+        log.info("MAIL_SERVER is not set: message written to %s", path)
+        return
+    try:
+        with _connect(config) as smtp:
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailNotSent(str(exc)) from exc
+
+
+def write_to_outbox(message: EmailMessage, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    path = folder / name
+    # Messages hold customers' addresses and words: readable by the app's user only.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(message.as_bytes())
+    return path
+
+
+# --- Helpers ----------------------------------------------------------------------------
+
+
+def _connect(config) -> smtplib.SMTP:
+    host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config.get("MAIL_TIMEOUT", 10)
+    if config.get("MAIL_USE_SSL"):
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls(context=ssl.create_default_context())
+    if config.get("MAIL_USERNAME"):
+        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    return smtp
+
+
+@contextmanager
+def _in_language(language: str):
+    """force_locale, also setting aside the request's cached catalog (portal/i18n.py),
+    which would otherwise render the mail in the language of the person sending it."""
+    cached = g.pop("kartoteka_translations", None)
+    try:
+        with force_locale(language):
+            yield
+    finally:
+        g.pop("kartoteka_translations", None)
+        if cached is not None:
+            g.kartoteka_translations = cached
+
+
+def _sender_domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "localhost"

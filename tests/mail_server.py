@@ -1,0 +1,81 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for mail tests.
+
+    def test_reply_is_mailed(app, smtp_server):
+        smtp_server.configure(app)            # the app now sends to this server
+        ...                                   # do what sends mail
+        [message] = smtp_server.messages      # email.message.EmailMessage
+        assert message["To"] == "anna@example.com"
+        assert "Thank you" in smtp_server.body(message)
+
+smtp_server.envelopes holds (mail_from, rcpt_tos) per message, in the same order.
+"""
+
+import socket
+import threading
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+
+import pytest
+from aiosmtpd.controller import Controller
+
+HOST = "127.0.0.1"
+
+
+class SmtpServer:
+    def __init__(self, port: int):
+        self.host = HOST
+        self.port = port
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self._lock = threading.Lock()
+
+    # aiosmtpd handler hook: runs on the server's thread before the client hears "250".
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=default)
+        with self._lock:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def configure(self, app) -> None:
+        """Point the app's mail at this server (mail reads its config at send time)."""
+        app.config.update(
+            MAIL_SERVER=self.host,
+            MAIL_PORT=self.port,
+            MAIL_USE_TLS=False,
+            MAIL_USE_SSL=False,
+            MAIL_USERNAME="",
+            MAIL_PASSWORD="",
+        )
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """Messages delivered to this address."""
+        return [
+            message
+            for message, (_sender, recipients) in zip(self.messages, self.envelopes, strict=True)
+            if address in recipients
+        ]
+
+    @staticmethod
+    def body(message: EmailMessage) -> str:
+        """The plain-text body, decoded, with the wire's CRLF line ends turned back into \n."""
+        return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server on a free loopback port for one test; see the module docstring."""
+    server = SmtpServer(_free_port())
+    controller = Controller(server, hostname=HOST, port=server.port)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
