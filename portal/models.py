@@ -310,6 +310,8 @@ class Complaint(BaseModel):
     satisfaction = SmallIntegerField(null=True)
     satisfaction_comment = TextField(default="")
     updated_at = DateTimeField(default=utcnow)
+    # Set while waiting for the customer: the due dates move on by the business hours paused.
+    paused_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("status", "due_at"), False), (("customer", "opened_at"), False))

@@ -48,6 +48,13 @@ ACTION_LABELS = {
     "breach_report_exported": _l("Downloaded a breach report"),
     "staff_account_created": _l("Created a staff account"),
     "audit_log_viewed": _l("Viewed the audit log"),
+    "complaint_opened": _l("Opened a complaint"),
+    "complaint_status_changed": _l("Changed a complaint's status"),
+    "complaint_assigned": _l("Assigned a complaint"),
+    "complaint_replied": _l("Replied to a complaint"),
+    "complaint_note_added": _l("Added an internal note to a complaint"),
+    "complaint_resolution_recorded": _l("Recorded a complaint's resolution"),
+    "complaint_rated": _l("Rated the resolution of a complaint"),
 }
 
 ACTOR_TYPES = {

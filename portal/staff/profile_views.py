@@ -8,7 +8,7 @@ from .. import history, merge
 from ..i18n import LANGUAGE_NAMES
 from ..models import Address, ContactPoint, Customer, CustomerTag, Tag
 from ..web import customer_or_404, is_htmx, record_audit
-from . import bp, consent_views, identifier_views, request_views
+from . import bp, complaint_views, consent_views, identifier_views, request_views
 from .profile_forms import LABELS, InteractionForm, PurchaseForm, focus_first_error
 
 PAGE = "staff/customers/profile.html"
@@ -101,6 +101,7 @@ def _profile_page(customer: Customer, *, before=None, status: int = 200, **forms
         **consent_views.profile_context(customer),
         **identifier_views.profile_context(customer),
         **request_views.profile_context(customer),
+        **complaint_views.profile_context(customer),
     }
     return render_template(PAGE, **context), status, VARY
 
