@@ -4,11 +4,12 @@ from datetime import datetime
 
 from peewee import fn
 
-from .models import Complaint, Customer, Purchase, utcnow
+from . import complaints
+from .models import Customer, Purchase, utcnow
 
 
 def overview(now: datetime | None = None) -> dict:
-    """Counts of customers and leads, this month's sales, open complaints, newest customers."""
+    """Counts of customers and leads, this month's sales, open and overdue complaints, newest customers."""
     now = now or utcnow()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     active = Customer.active()
@@ -21,8 +22,6 @@ def overview(now: datetime | None = None) -> dict:
         "leads": active.where(Customer.purchase_count == 0).count(),
         "purchases_this_month": purchases_this_month,
         "revenue_this_month": revenue_this_month,
-        "open_complaints": Complaint.select()
-        .where(Complaint.status.not_in(["resolved", "closed"]))
-        .count(),
+        "complaints": complaints.open_counts(now),
         "newest": list(active.order_by(Customer.created_at.desc()).limit(8)),
     }

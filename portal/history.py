@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import JOIN, Case
 
-from . import settings
+from . import complaints, settings
 from .db import write_transaction
 from .extensions import db
 from .models import (
@@ -225,6 +225,11 @@ class Entry:
     @property
     def key(self) -> Cursor:
         return Cursor(self.at, KINDS[self.kind], self.record.id)
+
+    @property
+    def overdue(self) -> bool:
+        """A complaint past its due date (the timeline marks it); other kinds never are."""
+        return self.kind == "complaint" and complaints.is_overdue(self.record)
 
 
 def _page_of(date_column, customer_id: int, kind: str, before: Cursor | None) -> list:
