@@ -46,12 +46,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from . import errors
     from .auth import bp as auth_bp
     from .cli import register_commands
+    from .customer import bp as customer_bp
     from .owner import bp as owner_bp
     from .staff import bp as staff_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(owner_bp)
+    app.register_blueprint(customer_bp)
     errors.register(app)
     register_commands(app)
     return app

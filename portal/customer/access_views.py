@@ -1,0 +1,1 @@
+"""Placeholder: filled in by the access part of issue 6."""
