@@ -9,4 +9,12 @@ bp = Blueprint("customer", __name__, url_prefix="/me")
 bp.before_request(require_customer)
 
 # Views are split by part; each module registers its routes on bp.
-from . import access_views, data_views, download_views, erasure_views  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    access_views,
+    complaint_views,
+    consent_views,
+    data_views,
+    details_views,
+    download_views,
+    erasure_views,
+)

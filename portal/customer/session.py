@@ -12,14 +12,25 @@ SESSION_KEY = "customer_id"
 SIGNED_IN_AT = "customer_signed_in_at"
 SESSION_LIFETIME = timedelta(hours=2)
 # Pages of the area a visitor reaches without being signed in (the sign-in itself).
-PUBLIC_ENDPOINTS = {"customer.sign_in", "customer.link_sent", "customer.follow_link", "static"}
+PUBLIC_ENDPOINTS = {
+    "customer.sign_in",
+    "customer.link_sent",
+    "customer.follow_link",
+    "customer.set_language",
+    "customer.confirm_erasure",  # the e-mailed link works after the session expired
+    "static",
+}
 
 
 def sign_in_customer(customer: Customer) -> None:
     """Start a fresh customer session; any staff session in this browser ends."""
     if current_user.is_authenticated:
         logout_user()
+    # Keep the language chosen before signing in; else the customer's own.
+    language = session.get("language") or customer.preferred_language
     session.clear()
+    if language:
+        session["language"] = language
     session[SESSION_KEY] = customer.id
     session[SIGNED_IN_AT] = utcnow().isoformat()
 

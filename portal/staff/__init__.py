@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     customer_views,
     duplicate_views,
     identifier_views,
+    invitation_views,
     list_views,
     profile_views,
     request_views,
