@@ -362,11 +362,18 @@ def _row_columns(clean: _Clean) -> dict:
     return row
 
 
-def _audit(action: str, customer_id: int, actor_id: int | None, ip_address: str, fields: list[str]):
+def _audit(
+    action: str,
+    customer_id: int,
+    actor_id: int | None,
+    ip_address: str,
+    fields: list[str],
+    actor_type: str | None = None,
+):
     """Record a create or edit with the names of the fields involved, never their values."""
     audit.record(
         action,
-        actor_type="staff" if actor_id else "system",
+        actor_type=actor_type or ("staff" if actor_id else "system"),
         actor_id=actor_id,
         target_type="customer",
         target_id=customer_id,
@@ -402,9 +409,17 @@ def create_customer(data: dict, actor_id: int | None, *, ip_address: str = "") -
 
 
 def update_customer(
-    customer: Customer, data: dict, actor_id: int | None, *, ip_address: str = ""
+    customer: Customer,
+    data: dict,
+    actor_id: int | None,
+    *,
+    ip_address: str = "",
+    actor_type: str | None = None,
 ) -> list[str]:
-    """Apply the edit form to a customer; return the names of the fields that changed."""
+    """Apply the edit form to a customer; return the names of the fields that changed.
+
+    actor_type "customer" (with actor_id the customer's id) when they correct it themselves.
+    """
     clean = _clean(data)
     with write_transaction(db):
         before = _stored(Customer.get_by_id(customer.id)).comparable()
@@ -421,7 +436,7 @@ def update_customer(
         _write_address(customer.id, clean.address)
         _write_tags(customer.id, clean.tags)
         search.refresh([customer.id])
-        _audit("customer_updated", customer.id, actor_id, ip_address, changed)
+        _audit("customer_updated", customer.id, actor_id, ip_address, changed, actor_type)
     return changed
 
 

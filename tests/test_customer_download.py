@@ -1,0 +1,173 @@
+"""Download (SPEC 5): the signed-in customer's data as a PDF (every script, read back with
+pypdf), JSON and CSV; each download audited with its format; nobody else's data inside."""
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from portal import complaints, consent, customer_data, history
+from portal.models import AuditEvent, ComplaintMessage, utcnow
+from tests.factories import make_customer
+
+FORMATS = ("pdf", "json", "csv")
+
+
+def sign_in_customer(client, customer, language=None):
+    """A customer session as the e-mailed link would start it (portal/customer/session.py)."""
+    with client.session_transaction() as session:
+        session["customer_id"] = customer.id
+        session["customer_signed_in_at"] = utcnow().isoformat()
+        if language:
+            session["language"] = language
+
+
+def buy(customer, *products, receipt=""):
+    lines = [(product, Decimal("1"), Decimal("12.50")) for product in products]
+    return history.record_purchase(customer, lines, purchased_at=utcnow(), receipt_number=receipt)
+
+
+def pdf_text(body: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+@pytest.fixture
+def wei(app):
+    """A Chinese customer whose purchases and name are in Chinese."""
+    customer = make_customer("伟", "张", order="family_first", email="wei@example.com")
+    buy(customer, "绿茶礼盒", "Herbata zielona", receipt="R-CN-1")
+    return customer
+
+
+@pytest.fixture
+def lucja(app):
+    """A Polish customer with diacritics in her name and purchases."""
+    customer = make_customer("Łucja", "Żółkiewska", email="lucja@example.com")
+    buy(customer, "Pierścionek złoty", receipt="R-PL-7")
+    return customer
+
+
+def test_download_page_offers_three_formats(client, lucja):
+    sign_in_customer(client, lucja)
+    html = client.get("/me/download").get_data(as_text=True)
+    for path in ("/me/download.pdf", "/me/download.json", "/me/download.csv"):
+        assert path in html
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_pdf_holds_the_chinese_customers_name_and_purchases(client, wei, language):
+    sign_in_customer(client, wei, language)
+    response = client.get("/me/download.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    # Read back as text: the glyphs were embedded with a real Chinese font, not tofu boxes.
+    assert "张伟" in text
+    assert "绿茶礼盒" in text
+    assert "Herbata zielona" in text
+    assert "R-CN-1" in text
+
+
+def test_pdf_holds_the_polish_customers_name_and_purchases(client, lucja):
+    sign_in_customer(client, lucja, "pl")
+    text = pdf_text(client.get("/me/download.pdf").data)
+    assert "Łucja Żółkiewska" in text
+    assert "Pierścionek złoty" in text
+
+
+def test_pdf_fonts_are_embedded_noto(client, wei):
+    sign_in_customer(client, wei)
+    reader = PdfReader(io.BytesIO(client.get("/me/download.pdf").data))
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    assert any("Noto-Sans-CJK" in name for name in fonts), fonts
+    assert not any("DejaVu" in name for name in fonts), fonts
+
+
+def test_json_holds_everything_in_plain_structures(client, wei):
+    purpose = consent.create_purpose("newsletter", {"en": ("Newsletter", "Send me news.")})
+    consent.record(wei.id, purpose.id, granted=True, wording_version=1, channel="paper_form")
+    sign_in_customer(client, wei)
+    response = client.get("/me/download.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    data = json.loads(response.get_data(as_text=True))
+    assert "张伟" in response.get_data(as_text=True)  # not \u-escaped
+    assert data["profile"]["display_name"] == "张伟"
+    assert data["contacts"][0]["value"] == "wei@example.com"
+    products = [line["product"] for line in data["purchases"][0]["lines"]]
+    assert products == ["绿茶礼盒", "Herbata zielona"]
+    assert data["purchases"][0]["total"] == "25.00"
+    assert data["consent"]["current"] == [{"purpose": "Newsletter", "state": "granted"}]
+    assert data["consent"]["history"][0]["channel"] == "paper_form"
+
+
+def test_csv_is_one_table_of_section_item_field_value(client, wei):
+    sign_in_customer(client, wei)
+    response = client.get("/me/download.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # spreadsheets then read the UTF-8 as UTF-8
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == ["section", "item", "field", "value"]
+    assert all(len(row) == 4 for row in rows)
+    assert ["profile", "", "display_name", "张伟"] in rows
+    lines = [row for row in rows if row[0] == "purchase_lines" and row[2] == "product"]
+    assert [row[3] for row in lines] == ["绿茶礼盒", "Herbata zielona"]
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_each_download_is_audited_with_its_format(client, lucja, file_format):
+    sign_in_customer(client, lucja)
+    assert client.get(f"/me/download.{file_format}").status_code == 200
+    event = AuditEvent.select().where(AuditEvent.action == "customer_data_downloaded").get()
+    assert (event.actor_type, event.actor_id) == ("customer", lucja.id)
+    assert (event.target_type, event.target_id) == ("customer", lucja.id)
+    details = json.loads(event.details)
+    assert details == {"format": file_format}
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_a_download_holds_only_the_signed_in_customers_data(client, wei, lucja, file_format):
+    sign_in_customer(client, lucja)
+    body = client.get(f"/me/download.{file_format}").data
+    text = pdf_text(body) if file_format == "pdf" else body.decode()
+    assert "Pierścionek złoty" in text
+    assert "绿茶礼盒" not in text and "wei@example.com" not in text and "张伟" not in text
+
+
+@pytest.mark.parametrize("path", ["/me/download", *(f"/me/download.{f}" for f in FORMATS)])
+def test_downloads_need_a_customer_session(client, lucja, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/me/sign-in" in response.headers["Location"]
+    assert not AuditEvent.select().where(AuditEvent.action == "customer_data_downloaded").exists()
+
+
+def test_complaint_internal_notes_never_reach_the_download(app, client, lucja):
+    complaint = complaints.open_complaint(
+        lucja,
+        subject="Broken clasp",
+        description="The clasp broke.",
+        channel="in_store",
+        category="other",
+        severity="medium",
+    )
+    complaints.add_reply(complaint, "We will repair it for free.", staff_id=None)
+    complaints.add_note(complaint, "SECRET internal remark", staff_id=None)
+    assert ComplaintMessage.select().where(ComplaintMessage.kind == "internal_note").exists()
+    data = customer_data.collect(lucja)
+    assert [r["body"] for r in data["complaints"][0]["replies"]] == ["We will repair it for free."]
+    sign_in_customer(client, lucja)
+    for file_format in FORMATS:
+        body = client.get(f"/me/download.{file_format}").data
+        text = pdf_text(body) if file_format == "pdf" else body.decode()
+        assert "We will repair it for free." in text.replace("\n", " ")
+        assert "SECRET" not in text
