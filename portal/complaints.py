@@ -7,6 +7,7 @@ Replies are mailed to the customer; internal notes never leave the staff workspa
 """
 
 import logging
+from contextlib import suppress
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,6 +33,8 @@ OPEN_STATUSES = ("new", "in_progress", "waiting_for_customer")
 SETTLED_STATUSES = ("resolved", "closed")
 REDRESS = ("refund", "replacement", "apology", "none")
 CHANNELS = ("in_store", "email", "phone", "web_form")
+# Raised by the customer in the self-service area (not a choice on the staff form).
+SELF_SERVICE = "self_service"
 CATEGORIES = ("product_quality", "delivery", "service", "billing", "other")
 SCORES = (1, 2, 3, 4, 5)
 
@@ -95,7 +98,14 @@ def open_complaint(
             due_at=business_hours.due_after(opened_at, resolution_hours),
             updated_at=opened_at,
         )
-    _audit("complaint_opened", complaint, staff_id, severity=severity, category=category)
+    _audit(
+        "complaint_opened",
+        complaint,
+        staff_id,
+        by_customer=channel == SELF_SERVICE,
+        severity=severity,
+        category=category,
+    )
     return complaint
 
 
@@ -215,6 +225,39 @@ def add_reply(complaint: Complaint, body: str, *, staff_id: int | None) -> Compl
     _audit("complaint_replied", complaint, staff_id, message_id=message.id)
     message.mailed = _mail_customer(complaint, "complaint_reply", reply=body)
     return message
+
+
+def add_customer_reply(
+    complaint: Complaint, body: str, *, customer_id: int, now: datetime | None = None
+) -> ComplaintMessage:
+    """The customer's answer from the self-service area, for staff to read. Audited.
+
+    A complaint waiting for the customer goes back to work: their answer is what it waited for.
+    """
+    if complaint.customer_id != customer_id:
+        raise ValueError("a customer replies only to their own complaint")
+    now = now or utcnow()
+    with write_transaction(db):
+        message = ComplaintMessage.create(
+            complaint=complaint.id,
+            kind="reply",
+            author_type="customer",
+            body=body,
+            created_at=now,
+        )
+        complaint.updated_at = now
+        complaint.save(only=[Complaint.updated_at])
+    _audit("complaint_customer_replied", complaint, None, by_customer=True, message_id=message.id)
+    if complaint.status == "waiting_for_customer":
+        # If staff moved it meanwhile, their choice stands.
+        with suppress(TransitionRefused):
+            change_status(complaint, "in_progress", staff_id=None, now=now)
+    return message
+
+
+def customer_visible_messages(complaint: Complaint):
+    """The replies of the thread, oldest first: internal notes never reach the customer."""
+    return messages(complaint).where(ComplaintMessage.kind == "reply")
 
 
 def add_note(complaint: Complaint, body: str, *, staff_id: int | None) -> ComplaintMessage:
@@ -417,11 +460,17 @@ def _mail_customer(complaint: Complaint, template: str, **context) -> bool:
     return True
 
 
-def _audit(action: str, complaint: Complaint, staff_id: int | None, **details) -> None:
+def _audit(
+    action: str, complaint: Complaint, staff_id: int | None, *, by_customer=False, **details
+) -> None:
+    if by_customer:
+        actor_type, actor_id = "customer", complaint.customer_id
+    else:
+        actor_type, actor_id = ("staff" if staff_id else "system"), staff_id
     audit.record(
         action,
-        actor_type="staff" if staff_id else "system",
-        actor_id=staff_id,
+        actor_type=actor_type,
+        actor_id=actor_id,
         target_type="customer",
         target_id=complaint.customer_id,
         complaint_id=complaint.id,

@@ -19,6 +19,7 @@ an append-only file outside the database, so a restored backup can be erased aga
 import hashlib
 import hmac
 import json
+import logging
 import operator
 import os
 import time
@@ -29,8 +30,9 @@ from functools import reduce
 from pathlib import Path
 
 from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from . import audit, privacy_requests, search, settings
+from . import audit, mail, privacy_requests, search, settings
 from .db import is_postgresql, write_transaction
 from .extensions import db
 from .models import (
@@ -63,6 +65,10 @@ TOMBSTONE_FILE = "erasure-tombstones.jsonl"
 MERGE_PAGES = 2000
 SCRUB_MIN_LENGTH = 4  # shorter strings would match unrelated text
 ERASED_TEXT = "[erased]"
+CONFIRM_SALT = "erasure-confirm"
+CONFIRM_LINK_DAYS = 7
+
+log = logging.getLogger(__name__)
 
 
 class ErasureError(ValueError):
@@ -71,6 +77,14 @@ class ErasureError(ValueError):
 
 class AlreadyErased(ErasureError):
     pass
+
+
+class ConfirmationLinkInvalid(ErasureError):
+    """The confirmation link was altered, or its request is no longer waiting for it."""
+
+
+class ConfirmationLinkExpired(ConfirmationLinkInvalid):
+    """The confirmation link is older than CONFIRM_LINK_DAYS."""
 
 
 @dataclass
@@ -87,6 +101,7 @@ class Receipt:
     pending_files: list[Path] = field(default_factory=list, repr=False)
     # (record id, created at, contact hashes) of each erased record, for the tombstone file
     tombstones: list[tuple] = field(default_factory=list, repr=False)
+    customer_notified: bool = False  # the "done" e-mail went to a customer who asked
 
 
 # --- Requests ------------------------------------------------------------------------------
@@ -165,6 +180,33 @@ def confirm(request: ErasureRequest, *, now: datetime | None = None) -> ErasureR
         target_id=request.customer_id,
         request_id=request.id,
     )
+    return request
+
+
+def _confirm_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT)
+
+
+def confirmation_token(request: ErasureRequest) -> str:
+    """The signed part of the link in the e-mail that asks the customer to confirm."""
+    return _confirm_serializer().dumps(request.id)
+
+
+def request_for_confirmation(token: str) -> ErasureRequest:
+    """The request a confirmation link is for; ConfirmationLinkExpired / ...Invalid otherwise."""
+    try:
+        request_id = _confirm_serializer().loads(token, max_age=CONFIRM_LINK_DAYS * 24 * 3600)
+    except SignatureExpired as exc:
+        raise ConfirmationLinkExpired("the confirmation link has expired") from exc
+    except BadSignature as exc:
+        raise ConfirmationLinkInvalid("the confirmation link is not valid") from exc
+    request = (
+        ErasureRequest.get_or_none(ErasureRequest.id == request_id)
+        if isinstance(request_id, int)
+        else None
+    )
+    if request is None or request.requested_by_type != "customer":
+        raise ConfirmationLinkInvalid("no such request")
     return request
 
 
@@ -317,6 +359,8 @@ def erase_records(
         raise ErasureError(f"unknown trigger {trigger!r}")
     keep = checked_parts(keep)
     ledger = ledger or Ledger.current()
+    # Where to tell the customer, read before their address and language are erased.
+    notice = _done_notice(customer_id) if trigger == "request" else None
     _zero_what_is_freed()
     with write_transaction(db):
         receipt = _erase_rows(customer_id, staff_id, keep, trigger, ledger, audit_extra or {})
@@ -327,7 +371,52 @@ def erase_records(
         if write_ledger:
             ledger.append(_tombstone_lines(receipt, ledger))
     receipt.files_removed = _remove_files(receipt.pending_files)
+    if notice is not None:
+        receipt.customer_notified = _send_done_notice(notice, receipt)
     return receipt
+
+
+@dataclass
+class _DoneNotice:
+    request_id: int
+    address: str
+    language: str
+
+
+def _done_notice(customer_id: int) -> _DoneNotice | None:
+    """The customer's own open request and where its "done" e-mail goes, if they made one."""
+    from .complaints import customer_email  # the customer's primary e-mail address
+
+    request = open_request_for(customer_id)
+    if request is None or request.requested_by_type != "customer":
+        return None
+    customer = Customer.get_or_none(Customer.id == customer_id)
+    address = customer_email(customer_id)
+    if customer is None or not address:
+        return None
+    return _DoneNotice(request.id, address, customer.preferred_language or "en")
+
+
+def _send_done_notice(notice: _DoneNotice, receipt: Receipt) -> bool:
+    """The erasure stands whatever happens to the mail: a failure is logged, not raised."""
+    try:
+        mail.send_template(
+            "erasure_done",
+            to=notice.address,
+            language=notice.language,
+            kept=receipt.kept,
+            purchases_kept=receipt.removed.get("purchases_kept", 0),
+        )
+    except Exception:  # noqa: BLE001 - any delivery failure is reported, not raised
+        log.exception("erasure request %s: done mail not sent", notice.request_id)
+        return False
+    audit.record(
+        "erasure_done_mailed",
+        target_type="customer",
+        target_id=receipt.customer_id,
+        request_id=notice.request_id,
+    )
+    return True
 
 
 def _merged_group(customer_id: int) -> list[int]:

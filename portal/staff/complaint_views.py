@@ -7,9 +7,11 @@ complaint-card-<id>) or the complaint page's main section; others are redirected
 
 from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import complaints, settings
+from ..complaints import SELF_SERVICE
 from ..models import Complaint, Customer, StaffAccount, utcnow
 from ..web import customer_or_404, is_htmx, record_audit
 from . import bp
@@ -35,7 +37,8 @@ VARY = {"Vary": "HX-Request, HX-Target"}
 LABELS = {
     "statuses": COMPLAINT_STATUSES,
     "severities": SEVERITY_CHOICES,
-    "channels": COMPLAINT_CHANNELS,
+    # Customers' own complaints come in through the self-service area, not a staff choice.
+    "channels": {**COMPLAINT_CHANNELS, SELF_SERVICE: _l("Self-service area")},
     "categories": COMPLAINT_CATEGORIES,
     "redress": REDRESS_LABELS,
 }
