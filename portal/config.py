@@ -44,6 +44,11 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "SIGN_IN_LIMIT_PER_ADDRESS": env("SIGN_IN_LIMIT_PER_ADDRESS", "10 per minute"),
         "SIGN_IN_LIMIT_PER_ACCOUNT": env("SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        # Customers' e-mailed sign-in links (the self-service area, /me).
+        "CUSTOMER_LINK_LIMIT_PER_ADDRESS": env(
+            "CUSTOMER_LINK_LIMIT_PER_ADDRESS", "10 per 15 minutes"
+        ),
+        "CUSTOMER_LINK_LIMIT_PER_EMAIL": env("CUSTOMER_LINK_LIMIT_PER_EMAIL", "3 per 15 minutes"),
         "MAIL_SERVER": env("MAIL_SERVER", ""),
         "MAIL_PORT": int(env("MAIL_PORT", "25")),
         "MAIL_USERNAME": env("MAIL_USERNAME", ""),
