@@ -48,31 +48,45 @@ def create_link(customer: Customer) -> str:
     return token
 
 
-def consume(token: str) -> Customer:
-    """The customer the link signs in; marks it used. Raises a LinkError subclass otherwise."""
+def _usable_link(token: str) -> CustomerSignInLink:
+    """The link behind a token if it can still sign someone in; a LinkError otherwise."""
     if not token or len(token) > 200:
         raise LinkInvalid()
+    link = CustomerSignInLink.get_or_none(CustomerSignInLink.token_hash == _hash(token))
+    if link is None:
+        raise LinkInvalid()
+    if link.used_at is not None:
+        raise LinkUsed()
+    if utcnow() > link.expires_at:
+        raise LinkExpired()
+    return link
+
+
+def _customer_of(link: CustomerSignInLink) -> Customer:
+    customer = Customer.active().where(Customer.id == link.customer_id).first()
+    if customer is None:
+        raise LinkInvalid()
+    return customer
+
+
+def peek(token: str) -> Customer:
+    """Whom the link would sign in, without using it up (mail scanners open links too)."""
+    return _customer_of(_usable_link(token))
+
+
+def consume(token: str) -> Customer:
+    """The customer the link signs in; marks it used. Raises a LinkError subclass otherwise."""
     with write_transaction(db):
-        link = CustomerSignInLink.get_or_none(CustomerSignInLink.token_hash == _hash(token))
-        if link is None:
-            raise LinkInvalid()
-        if link.used_at is not None:
-            raise LinkUsed()
-        now = utcnow()
-        if now > link.expires_at:
-            raise LinkExpired()
+        link = _usable_link(token)
         # Conditional update: of two simultaneous clicks only one finds the link unused.
         claimed = (
-            CustomerSignInLink.update(used_at=now)
+            CustomerSignInLink.update(used_at=utcnow())
             .where((CustomerSignInLink.id == link.id) & CustomerSignInLink.used_at.is_null())
             .execute()
         )
         if not claimed:
             raise LinkUsed()
-    customer = Customer.active().where(Customer.id == link.customer_id).first()
-    if customer is None:
-        raise LinkInvalid()
-    return customer
+    return _customer_of(link)
 
 
 def contact_for_email(normalized_email: str) -> ContactPoint | None:

@@ -12,7 +12,7 @@ from portal import customer_links
 from portal.customer import session as customer_session
 from portal.models import AuditEvent, CustomerSignInLink, utcnow
 from tests.conftest import csrf_token_from
-from tests.customer_signin import link_path_in, sign_in_customer
+from tests.customer_signin import follow_link, link_path_in, sign_in_customer
 from tests.factories import make_customer
 
 
@@ -47,7 +47,7 @@ def test_link_signs_in_once_and_lands_on_my_data(app, client, smtp_server, anna)
     ask_for_link(client, "anna@example.com")
     path = link_path_in(smtp_server.body(smtp_server.messages[0]))
 
-    response = client.get(path)
+    response = follow_link(client, path)
     assert response.status_code == 303
     assert response.headers["Location"] == "/me/"
     assert "Anna Nowak" in client.get("/me/").get_data(as_text=True)
@@ -60,6 +60,19 @@ def test_link_signs_in_once_and_lands_on_my_data(app, client, smtp_server, anna)
     text = again.get_data(as_text=True)
     assert "already been used" in text
     assert 'href="/me/sign-in"' in text
+
+
+def test_opening_the_link_does_not_use_it_up(app, client, anna):
+    """Mail scanners open links before the customer does: only the button signs in."""
+    path = f"/me/link/{customer_links.create_link(anna)}"
+    for _ in range(2):
+        page = client.get(path)
+        assert page.status_code == 200 and 'type="submit"' in page.get_data(as_text=True)
+    assert client.get("/me/").status_code == 302  # opening alone signs nobody in
+    assert client.post(path, data={}).status_code == 400  # no CSRF token: refused
+    assert client.get("/me/").status_code == 302
+    assert follow_link(client, path).status_code == 303
+    assert "Anna Nowak" in client.get("/me/").get_data(as_text=True)
 
 
 def test_only_the_hash_of_the_token_is_stored(app, anna):
@@ -101,7 +114,7 @@ def test_shared_address_sends_one_link_for_the_most_recently_active(app, client,
     ).execute()
     ask_for_link(client, "family@example.com")
     [message] = smtp_server.messages
-    client.get(link_path_in(smtp_server.body(message)))
+    follow_link(client, link_path_in(smtp_server.body(message)))
     page = client.get("/me/").get_data(as_text=True)
     assert "Jan Kot" in page and "Ewa Kot" not in page
     assert newer.id != older.id
@@ -186,7 +199,8 @@ def test_staff_invite_a_customer_from_the_profile(app, staff_client, smtp_server
 
     # The link in the invitation signs Anna in (and so ends the staff session in that browser).
     customer_browser = app.test_client()
-    assert customer_browser.get(link_path_in(smtp_server.body(message))).status_code == 303
+    path = link_path_in(smtp_server.body(message))
+    assert follow_link(customer_browser, path).status_code == 303
     assert "Anna Nowak" in customer_browser.get("/me/").get_data(as_text=True)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from portal import customer_links
 from tests.conftest import csrf_token_from, sign_in
-from tests.customer_signin import sign_in_customer
+from tests.customer_signin import follow_link, sign_in_customer
 from tests.factories import make_customer
 
 STAFF_PAGES = ("/", "/customers", "/owner/audit", "/owner/privacy")
@@ -39,7 +39,7 @@ def test_my_data_shows_only_the_signed_in_customer(app, client, anna, boris):
 
 def test_switching_customers_in_one_browser_leaves_nothing_of_the_first(app, client, anna, boris):
     sign_in_customer(client, anna)
-    client.get(f"/me/link/{customer_links.create_link(boris)}")
+    follow_link(client, f"/me/link/{customer_links.create_link(boris)}")
     page = client.get("/me/").get_data(as_text=True)
     assert "boris@example.com" in page
     assert "anna@example.com" not in page and "Anna" not in page

@@ -3,8 +3,10 @@
 import logging
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from .. import audit, customer_links, mail
@@ -92,17 +94,28 @@ def link_sent():
     return render_template("customer/link_sent.html")
 
 
-@bp.route("/link/<token>")
+LINK_PROBLEMS = {
+    customer_links.LinkUsed: ("used", 410),
+    customer_links.LinkExpired: ("expired", 410),
+    customer_links.LinkInvalid: ("invalid", 404),
+}
+
+
+@bp.route("/link/<token>", methods=["GET", "POST"])
 def follow_link(token: str):
-    """Sign in with an e-mailed link, once; a used, expired or unknown link says so."""
+    """Sign in with an e-mailed link, once. Opening it only shows a button: mail scanners
+    open links too, and must not use them up. A used, expired or unknown link says so."""
+    form = FlaskForm()
     try:
+        if request.method == "GET" or not form.validate_on_submit():
+            customer = customer_links.peek(token)
+            # Before sign-in the page speaks the customer's language unless they chose one.
+            with force_locale(session.get("language") or customer.preferred_language):
+                return render_template("customer/link_confirm.html", form=form)
         customer = customer_links.consume(token)
-    except customer_links.LinkUsed:
-        return render_template("customer/link_problem.html", problem="used"), 410
-    except customer_links.LinkExpired:
-        return render_template("customer/link_problem.html", problem="expired"), 410
-    except customer_links.LinkInvalid:
-        return render_template("customer/link_problem.html", problem="invalid"), 404
+    except customer_links.LinkError as problem:
+        kind, status = LINK_PROBLEMS[type(problem)]
+        return render_template("customer/link_problem.html", problem=kind), status
     sign_in_customer(customer)
     audit.record(
         "customer_signed_in",

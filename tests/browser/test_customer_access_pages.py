@@ -78,6 +78,8 @@ def test_customer_signs_in_by_link(app, live_server, chromium, screenshot, smtp_
         screenshot(page, f"customer-link-sent-{suffix}")
         path = link_path_in(smtp_server.body(smtp_server.messages[-1]))
         page.goto(live_server + path)
+        screenshot(page, f"customer-link-confirm-{suffix}")
+        page.locator("section.card form button[type=submit]").click()  # "Sign in"
         page.wait_for_url(re.compile(r"/me/$"))
         assert page.locator("html").get_attribute("lang") == "zh"  # Wei's own language
         if language == "en":  # the area's switcher changes it for this session

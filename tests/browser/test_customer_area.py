@@ -51,6 +51,7 @@ def sign_in_by_link(page, live_server, smtp_server, address):
     page.wait_for_url(re.compile(r"/me/sign-in/sent$"))
     [message] = smtp_server.to(address)[-1:]
     page.goto(live_server + link_path_in(smtp_server.body(message)))
+    page.locator("section.card form button[type=submit]").click()  # "Sign in"
     page.wait_for_url(re.compile(r"/me/?$"))
 
 
