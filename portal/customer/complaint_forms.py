@@ -3,11 +3,11 @@ complaint's codes as the customer reads them."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..complaints import CATEGORIES
-from ..staff.complaint_forms import COMPLAINT_CATEGORIES, MAX_BODY
+from ..staff.complaint_forms import COMPLAINT_CATEGORIES, MAX_BODY, subject_field
 from ..staff.profile_forms import _strip, choices
 
 # Where their complaint stands, in the customer's words rather than the workflow's.
@@ -33,14 +33,7 @@ assert set(COMPLAINT_CATEGORIES) == set(CATEGORIES)
 class CustomerComplaintForm(FlaskForm):
     """A complaint the customer raises; staff set its severity."""
 
-    subject = StringField(
-        _l("Subject"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Enter what the complaint is about.")),
-            Length(max=300, message=_l("Use at most %(max)d characters.")),
-        ],
-    )
+    subject = subject_field()
     description = TextAreaField(
         _l("What happened"),
         filters=[_strip],

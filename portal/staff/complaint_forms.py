@@ -59,10 +59,9 @@ def status_action(from_status: str, to_status: str) -> str:
     return STATUS_ACTIONS[to_status]
 
 
-class ComplaintForm(FlaskForm):
-    """Open a complaint from the customer's profile."""
-
-    subject = StringField(
+def subject_field() -> StringField:
+    """A complaint's subject, the same whether staff or the customer write it."""
+    return StringField(
         _l("Subject"),
         filters=[_strip],
         validators=[
@@ -70,6 +69,12 @@ class ComplaintForm(FlaskForm):
             Length(max=300, message=_l("Use at most %(max)d characters.")),
         ],
     )
+
+
+class ComplaintForm(FlaskForm):
+    """Open a complaint from the customer's profile."""
+
+    subject = subject_field()
     description = TextAreaField(
         _l("What happened"),
         filters=[_strip],
