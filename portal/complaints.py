@@ -11,10 +11,7 @@ from contextlib import suppress
 from datetime import datetime
 from decimal import Decimal
 
-from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
-from . import audit, business_hours, mail
+from . import audit, business_hours, mail, signed_links
 from .db import write_transaction
 from .extensions import db
 from .models import Complaint, ComplaintMessage, ComplaintStatusChange, ContactPoint, utcnow
@@ -321,25 +318,18 @@ def record_resolution(
     return complaint
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RATING_SALT)
-
-
 def rating_token(complaint: Complaint) -> str:
     """The signed part of the rating link in the closing e-mail."""
-    return _serializer().dumps(complaint.id)
+    return signed_links.sign(RATING_SALT, complaint.id)
 
 
 def complaint_for_rating(token: str) -> Complaint:
     """The complaint a rating link is for; RatingLinkExpired / RatingLinkInvalid otherwise."""
-    try:
-        complaint_id = _serializer().loads(token, max_age=RATING_LINK_DAYS * 24 * 3600)
-    except SignatureExpired as exc:
-        raise RatingLinkExpired("the rating link has expired") from exc
-    except BadSignature as exc:
-        raise RatingLinkInvalid("the rating link is not valid") from exc
+    complaint_id = signed_links.read(
+        RATING_SALT, token, RATING_LINK_DAYS, expired=RatingLinkExpired, invalid=RatingLinkInvalid
+    )
     complaint = Complaint.get_or_none(Complaint.id == complaint_id)
-    if complaint is None or not isinstance(complaint_id, int):
+    if complaint is None:
         raise RatingLinkInvalid("the complaint is gone")
     return complaint
 

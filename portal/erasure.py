@@ -30,9 +30,8 @@ from functools import reduce
 from pathlib import Path
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from . import audit, mail, privacy_requests, search, settings
+from . import audit, mail, privacy_requests, search, settings, signed_links
 from .db import is_postgresql, write_transaction
 from .extensions import db
 from .models import (
@@ -183,28 +182,21 @@ def confirm(request: ErasureRequest, *, now: datetime | None = None) -> ErasureR
     return request
 
 
-def _confirm_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT)
-
-
 def confirmation_token(request: ErasureRequest) -> str:
     """The signed part of the link in the e-mail that asks the customer to confirm."""
-    return _confirm_serializer().dumps(request.id)
+    return signed_links.sign(CONFIRM_SALT, request.id)
 
 
 def request_for_confirmation(token: str) -> ErasureRequest:
     """The request a confirmation link is for; ConfirmationLinkExpired / ...Invalid otherwise."""
-    try:
-        request_id = _confirm_serializer().loads(token, max_age=CONFIRM_LINK_DAYS * 24 * 3600)
-    except SignatureExpired as exc:
-        raise ConfirmationLinkExpired("the confirmation link has expired") from exc
-    except BadSignature as exc:
-        raise ConfirmationLinkInvalid("the confirmation link is not valid") from exc
-    request = (
-        ErasureRequest.get_or_none(ErasureRequest.id == request_id)
-        if isinstance(request_id, int)
-        else None
+    request_id = signed_links.read(
+        CONFIRM_SALT,
+        token,
+        CONFIRM_LINK_DAYS,
+        expired=ConfirmationLinkExpired,
+        invalid=ConfirmationLinkInvalid,
     )
+    request = ErasureRequest.get_or_none(ErasureRequest.id == request_id)
     if request is None or request.requested_by_type != "customer":
         raise ConfirmationLinkInvalid("no such request")
     return request
