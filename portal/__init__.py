@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, i18n, passwords, settings
+from . import config, i18n, jobs, passwords, settings
 from .db import database_from_url
 from .extensions import babel, csrf, db, limiter, login_manager
 from .models import utcnow
@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config.from_mapping(test_config)
 
     _init_database(app)
+    jobs.configure(app)
     passwords.configure(
         app.config["ARGON2_TIME_COST"],
         app.config["ARGON2_MEMORY_COST"],

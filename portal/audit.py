@@ -31,6 +31,7 @@ MULTI_CUSTOMER_ACTIONS = (
     "retention_swept",
     "breach_report_viewed",
     "breach_report_exported",
+    "report_exported",  # a complaint report names the customers on its overdue list
     "customer_erased",  # a merged person's records are erased together
 )
 

@@ -67,6 +67,10 @@ def from_environment(instance_path: str) -> dict:
         "ARGON2_TIME_COST": int(env("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(env("ARGON2_MEMORY_COST", "65536")),
         "ARGON2_PARALLELISM": int(env("ARGON2_PARALLELISM", "4")),
+        # Background jobs (portal/jobs.py): an SQLite file in the instance folder by default, or
+        # redis://host:6379/0. The worker (huey_consumer portal.jobs.huey) reads the same variable.
+        "JOBS_URL": env("JOBS_URL", ""),
+        "JOBS_IMMEDIATE": _flag("JOBS_IMMEDIATE", False),  # run jobs inline (tests)
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": env("TIMEZONE", "UTC"),
         "LANGUAGES": ["en", "ru", "pl", "zh"],

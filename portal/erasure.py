@@ -31,7 +31,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from . import audit, mail, privacy_requests, search, settings, signed_links
+from . import audit, jobs, mail, privacy_requests, search, settings, signed_links
 from .db import is_postgresql, write_transaction
 from .extensions import db
 from .models import (
@@ -506,7 +506,8 @@ def _erase_rows(customer_id, staff_id, keep, trigger, ledger, audit_extra) -> Re
 
 
 def _exports_of(group: list[int]):
-    return ExportJob.customer_id.in_(group)
+    """Generated files about the person, and reports that may name them among others."""
+    return ExportJob.customer_id.in_(group) | ExportJob.kind.in_(jobs.KINDS_NAMING_CUSTOMERS)
 
 
 def _remove_personal_rows(group: list[int], keep: tuple[str, ...]) -> dict[str, int]:

@@ -1,9 +1,11 @@
 """Language choice and locale-aware formatting of dates, numbers and money."""
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 from flask import current_app, g, request, session
 from flask_babel import (
+    force_locale,
     format_currency,
     format_date,
     format_datetime,
@@ -29,6 +31,20 @@ def select_language() -> str:
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+@contextmanager
+def in_language(language: str):
+    """force_locale, also setting aside the request's cached catalog (below), which would
+    otherwise render a mail or a document in the language of the person asking for it."""
+    cached = g.pop("kartoteka_translations", None)
+    try:
+        with force_locale(language):
+            yield
+    finally:
+        g.pop("kartoteka_translations", None)
+        if cached is not None:
+            g.kartoteka_translations = cached
 
 
 def money(amount, currency: str) -> str:

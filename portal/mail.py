@@ -10,15 +10,14 @@ import os
 import smtplib
 import ssl
 import uuid
-from contextlib import contextmanager
 from datetime import UTC
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
-from flask import current_app, g, render_template
-from flask_babel import force_locale
+from flask import current_app, render_template
 
+from .i18n import in_language
 from .models import utcnow
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ class MailNotSent(RuntimeError):
 
 def send_template(name: str, *, to: str, language: str, **context) -> None:
     """Render templates/mail/<name>.subject.txt and <name>.txt in `language` and send them."""
-    with _in_language(language):
+    with in_language(language):
         subject = render_template(f"mail/{name}.subject.txt", **context)
         body = render_template(f"mail/{name}.txt", **context)
     message = compose(subject=subject, body=body, to=to, language=language)
@@ -90,20 +89,6 @@ def _connect(config) -> smtplib.SMTP:
     if config.get("MAIL_USERNAME"):
         smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
     return smtp
-
-
-@contextmanager
-def _in_language(language: str):
-    """force_locale, also setting aside the request's cached catalog (portal/i18n.py),
-    which would otherwise render the mail in the language of the person sending it."""
-    cached = g.pop("kartoteka_translations", None)
-    try:
-        with force_locale(language):
-            yield
-    finally:
-        g.pop("kartoteka_translations", None)
-        if cached is not None:
-            g.kartoteka_translations = cached
 
 
 def _sender_domain(sender: str) -> str:

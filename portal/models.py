@@ -458,18 +458,34 @@ class PrivacyRequest(BaseModel):
 
 
 class ExportJob(BaseModel):
-    """A generated file (CSV, XLSX, PDF) for an owner or a customer; erasure removes its file."""
+    """A generated file (CSV, XLSX, PDF) for an owner or a customer; erasure removes its file.
+
+    Built in the background by portal/jobs.py: queued → running (progress 0–100, step) → done
+    or failed.
+    """
+
+    STATUSES = ("queued", "running", "done", "failed")
 
     created_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
     kind = CharField(max_length=40)
     params = TextField(default="{}")
     status = CharField(max_length=20, default="queued", index=True)
     progress = SmallIntegerField(default=0)
+    step = CharField(max_length=200, default="")  # what it is doing now, in its language
+    language = CharField(max_length=8, default="en")
     file_path = CharField(max_length=500, default="")
+    filename = CharField(max_length=200, default="")  # the name the download gets
+    # Figures a web page shows beside the file (JSON), e.g. the customer-base summary's.
+    result_data = TextField(default="")
     customer_id = IntegerField(null=True, index=True)
     created_at = DateTimeField(default=utcnow)
+    started_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
     error = TextField(default="")
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
 
 
 class Segment(BaseModel):

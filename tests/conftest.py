@@ -40,6 +40,7 @@ def base_config(database_url: str) -> dict:
         "ARGON2_MEMORY_COST": 8,
         "ARGON2_PARALLELISM": 1,
         "MAIL_SERVER": "",
+        "JOBS_IMMEDIATE": True,  # background jobs run inline; tests/test_jobs.py runs a real worker
     }
 
 

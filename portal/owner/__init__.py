@@ -11,5 +11,6 @@ from . import (  # noqa: E402,F401
     consent_views,
     erasure_views,
     privacy_views,
+    report_views,
     views,
 )

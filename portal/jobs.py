@@ -1,0 +1,209 @@
+"""Background jobs: one mechanism for the whole project (Huey).
+
+A job is an ExportJob row (what to build, its progress, its file) plus a Huey task that builds
+it in a worker process, so a report over the whole base never holds up a web worker. The
+queue lives in an SQLite file beside the database by default, or in Redis when JOBS_URL is
+redis://…; the rows live in the database. Both outlive a restart of the web process.
+
+Run the worker with `huey_consumer portal.jobs.huey` (`make run` starts one). Tests run tasks
+inline (JOBS_IMMEDIATE).
+
+A kind of job is a function `run(job, progress) -> Result`, named in RUNNERS; `progress(percent,
+step)` records how far it got, for the page that polls it.
+"""
+
+import importlib
+import json
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app, has_app_context
+from huey import RedisHuey, SqliteHuey
+
+from .extensions import db
+from .i18n import in_language
+from .models import ExportJob, utcnow
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_QUEUE = ROOT / "instance" / "jobs.sqlite3"
+
+# kind → "module:function" building it; imported in the worker when a job of that kind runs.
+RUNNERS = {
+    "base_summary": "portal.reports.base_summary:run",
+    "complaint_report": "portal.reports.complaint_report:run",
+}
+# Kinds whose file names customers: erasing anyone removes these files (SPEC 6.3). A file about
+# one customer is found by ExportJob.customer_id instead.
+KINDS_NAMING_CUSTOMERS = ("complaint_report",)
+
+
+@dataclass
+class Result:
+    content: bytes
+    filename: str  # what the download is called, e.g. "summary-2026-11-22.pdf"
+    data: dict | None = None  # figures for a web page, stored as JSON
+
+
+Progress = Callable[[int, str], None]
+
+
+def _queue(url: str):
+    if url.startswith(("redis://", "rediss://")):
+        return RedisHuey("kartoteka", url=url)
+    path = Path(url.removeprefix("sqlite:///")) if url else DEFAULT_QUEUE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("kartoteka", filename=str(path))
+
+
+huey = _queue(os.environ.get("JOBS_URL", ""))
+huey.kartoteka_url = os.environ.get("JOBS_URL", "")
+
+
+def configure(app: Flask) -> None:
+    """Point the queue where the app's configuration says; tests run tasks inline."""
+    url = app.config.get("JOBS_URL", "")
+    if url and url != getattr(huey, "kartoteka_url", ""):
+        queue = _queue(url)
+        # Keep the module's Huey object (tasks are bound to it); take the new storage.
+        huey.storage_class, huey.storage_kwargs = queue.storage_class, queue.storage_kwargs
+        huey.kartoteka_url = url
+        huey.storage = huey.create_storage()
+    huey.immediate = bool(app.config.get("JOBS_IMMEDIATE"))
+
+
+def start(
+    kind: str,
+    *,
+    language: str,
+    params: dict | None = None,
+    created_by: int | None = None,
+    customer_id: int | None = None,
+) -> ExportJob:
+    """Record a job and queue it; the row is committed before the worker can look for it."""
+    if kind not in RUNNERS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = ExportJob.create(
+        kind=kind,
+        params=json.dumps(params or {}),
+        language=language,
+        created_by=created_by,
+        customer_id=customer_id,
+    )
+    _run_task(job.id)
+    return job
+
+
+@huey.task()
+def _run_task(job_id: int) -> None:
+    run(job_id)
+
+
+def run(job_id: int) -> None:
+    """Build one job now, in whichever process calls it (the worker, or a test inline)."""
+    app = _application()
+    with app.test_request_context("/"):
+        opened = db.connect(reuse_if_open=True)
+        try:
+            _build(ExportJob.get_by_id(job_id), app)
+        finally:
+            if opened:
+                db.close()
+
+
+_worker_app: Flask | None = None
+
+
+def _application() -> Flask:
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _worker_app is None:
+        from . import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def _build(job: ExportJob, app: Flask) -> None:
+    if job.status != "queued":
+        return  # already built (a task delivered twice)
+    ExportJob.update(status="running", started_at=utcnow(), progress=0).where(
+        ExportJob.id == job.id
+    ).execute()
+
+    def progress(percent: int, step: str = "") -> None:
+        ExportJob.update(progress=max(0, min(100, int(percent))), step=step[:200]).where(
+            ExportJob.id == job.id
+        ).execute()
+
+    try:
+        with in_language(job.language):
+            result = _runner(job.kind)(job, progress)
+        path = _store(app, job, result)
+    except Exception as error:
+        log.exception("job %s (%s) failed", job.id, job.kind)
+        ExportJob.update(status="failed", error=repr(error)[:2000], finished_at=utcnow()).where(
+            ExportJob.id == job.id
+        ).execute()
+        return
+    ExportJob.update(
+        status="done",
+        progress=100,
+        step="",
+        file_path=str(path),
+        filename=result.filename,
+        result_data=json.dumps(result.data, default=str) if result.data is not None else "",
+        finished_at=utcnow(),
+    ).where(ExportJob.id == job.id).execute()
+
+
+def _runner(kind: str):
+    module_name, function = RUNNERS[kind].split(":")
+    return getattr(importlib.import_module(module_name), function)
+
+
+def exports_folder(app: Flask) -> Path:
+    return Path(app.instance_path) / "exports"
+
+
+def _store(app: Flask, job: ExportJob, result: Result) -> Path:
+    folder = exports_folder(app)
+    folder.mkdir(parents=True, exist_ok=True)
+    # An unguessable name, readable by this user only: the files hold business data.
+    path = folder / f"{job.id}-{secrets.token_hex(8)}{Path(result.filename).suffix}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(result.content)
+    return path
+
+
+def params(job: ExportJob) -> dict:
+    return json.loads(job.params or "{}")
+
+
+def result_data(job: ExportJob) -> dict | None:
+    return json.loads(job.result_data) if job.result_data else None
+
+
+def latest_done(kind: str) -> ExportJob | None:
+    return (
+        ExportJob.select()
+        .where((ExportJob.kind == kind) & (ExportJob.status == "done"))
+        .order_by(ExportJob.finished_at.desc(), ExportJob.id.desc())
+        .first()
+    )
+
+
+def recent(limit: int = 20) -> list[ExportJob]:
+    return list(
+        ExportJob.select()
+        .where(ExportJob.kind.in_(list(RUNNERS)))
+        .order_by(ExportJob.id.desc())
+        .limit(limit)
+    )
