@@ -1,5 +1,6 @@
 """Kartoteka: a customer database portal for small businesses."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -16,7 +17,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     """Build the application: configuration, extensions, blueprints, error pages, commands."""
     app = Flask(
         __name__,
-        instance_path=instance_path,
+        # KARTOTEKA_INSTANCE_PATH lets a job worker share the web process's instance folder.
+        instance_path=instance_path or os.environ.get("KARTOTEKA_INSTANCE_PATH") or None,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )

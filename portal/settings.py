@@ -7,6 +7,11 @@ from .models import Setting, utcnow
 DEFAULTS = {
     "business_name": "Kartoteka demo shop",
     "currency": "EUR",
+    # The record of processing and data reports (portal/processing.py).
+    "business_address": "",
+    "privacy_contact": "",  # where people send privacy requests: an e-mail or postal address
+    "processing_recipients": [],  # empty: the usual recipients of a small shop are listed
+    "processing_security_measures": [],  # the owner's own, after Kartoteka's built-in ones
     "default_phone_region": "PL",
     # Privacy (SPEC 6): retention periods and the legal clock for customers' requests.
     "retention_lead_months": 12,  # leads without consent, after their last activity

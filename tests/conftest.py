@@ -12,6 +12,7 @@ from portal import create_app, migrations
 from portal.accounts import create_staff
 from portal.db import database_from_url
 from portal.extensions import db
+from tests.job_worker import job_worker  # noqa: F401  (fixture: a real Huey worker process)
 from tests.mail_server import smtp_server  # noqa: F401  (fixture: a real SMTP server on loopback)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")

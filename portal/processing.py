@@ -1,0 +1,172 @@
+"""What the business does with personal data, in one place: the data categories it keeps, what
+each is used for and on which legal basis, how long it is kept, who receives it, how it is
+protected, and the rights people have.
+
+The customer data report (the answer to an access request) and the record of processing (for
+a data-protection authority) are both written from this module, so they cannot disagree.
+Texts are lazy: they render in the language of the document that uses them.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from . import settings
+
+# Legal bases (GDPR art. 6(1)), as the documents name them.
+LEGAL_BASES = {
+    "consent": _l("Consent (you can withdraw it at any time)"),
+    "contract": _l("Performance of a contract (serving you as a customer)"),
+    "legal_obligation": _l("Legal obligation (accounting and consumer law)"),
+    "legitimate_interest": _l("Legitimate interest (running and improving the shop)"),
+}
+
+
+@dataclass(frozen=True)
+class DataCategory:
+    code: str
+    title: object  # lazy string
+    contents: object
+    used_for: object
+    basis: str  # a key of LEGAL_BASES
+    retention: str  # "customer" (after the last purchase) or "consent_proof"
+
+
+DATA_CATEGORIES = (
+    DataCategory(
+        "identity",
+        _l("Identity"),
+        _l("Name, company, birth date, gender, preferred language"),
+        _l("Recognising you and addressing you correctly"),
+        "contract",
+        "customer",
+    ),
+    DataCategory(
+        "contact",
+        _l("Contact details"),
+        _l("E-mail addresses, phone numbers, postal addresses, preferred channel"),
+        _l("Contacting you about purchases, orders and complaints; marketing only with consent"),
+        "contract",
+        "customer",
+    ),
+    DataCategory(
+        "purchases",
+        _l("Purchases"),
+        _l("Purchases, receipts, products, amounts and refunds"),
+        _l("Sales records, warranty and accounting"),
+        "legal_obligation",
+        "customer",
+    ),
+    DataCategory(
+        "interactions",
+        _l("Contacts with the shop"),
+        _l("Calls, visits and messages, with a short summary"),
+        _l("Serving you consistently whoever you speak to"),
+        "legitimate_interest",
+        "customer",
+    ),
+    DataCategory(
+        "complaints",
+        _l("Complaints"),
+        _l("Complaints, their replies, resolution and your rating"),
+        _l("Handling complaints within the legal deadlines"),
+        "legal_obligation",
+        "customer",
+    ),
+    DataCategory(
+        "preferences",
+        _l("Preferences and notes"),
+        _l("Tags, notes and preferences the shop records"),
+        _l("Personal service and relevant offers"),
+        "legitimate_interest",
+        "customer",
+    ),
+    DataCategory(
+        "identifiers",
+        _l("Identifiers"),
+        _l("Tax or identity document numbers, stored encrypted"),
+        _l("Invoices and verifying identity where the law requires it"),
+        "legal_obligation",
+        "customer",
+    ),
+    DataCategory(
+        "consent",
+        _l("Consent records"),
+        _l("Each consent given or withdrawn: purpose, wording version, date, channel"),
+        _l("Proving what you agreed to, and when"),
+        "legal_obligation",
+        "consent_proof",
+    ),
+)
+
+RIGHTS = (
+    _l("Access: ask what data the shop holds about you and get a copy (this report)."),
+    _l("Correction: have inaccurate or incomplete data corrected."),
+    _l("Erasure: have your data erased when there is no reason left to keep it."),
+    _l("Restriction: ask the shop to limit how it uses your data."),
+    _l("Portability: receive your data in a machine-readable form (JSON or CSV)."),
+    _l(
+        "Objection: object to processing based on legitimate interest, and to marketing at any time."
+    ),
+    _l("Withdraw consent at any time, without affecting what was done before."),
+    _l("Complain to the data-protection authority."),
+)
+
+# The safeguards Kartoteka itself applies; the owner adds their own in the settings.
+BUILT_IN_SECURITY_MEASURES = (
+    _l("Staff passwords are stored only as Argon2 hashes; sign-in attempts are rate-limited."),
+    _l(
+        "Sensitive identifiers are encrypted at rest with a key kept outside the database; the key can be rotated."
+    ),
+    _l(
+        "Every view of a customer profile, every export and every reveal is recorded in a tamper-evident audit log."
+    ),
+    _l("Roles: only owners manage staff accounts, settings and the audit log."),
+    _l(
+        "Every change is protected against cross-site request forgery; cookies are secure and HTTP-only."
+    ),
+    _l("Data past its retention period is found by a sweep and removed or anonymised."),
+    _l("Erasure removes a person's data from tables, search indexes and generated files."),
+    _l("Consistent backups can be made and restored with one command."),
+)
+
+DEFAULT_RECIPIENTS = (
+    _l("Accounting office: sales records, for bookkeeping and tax returns"),
+    _l("E-mail delivery provider: the messages customers receive"),
+    _l("Hosting provider: the server that runs Kartoteka"),
+)
+
+
+def retention_text(category: DataCategory) -> str:
+    """How long a category is kept, with the configured periods."""
+    if category.retention == "consent_proof":
+        return _("As long as the data the consent covers, then erased with it.")
+    return _(
+        "Customers: %(years)d years after the last purchase; leads without a purchase: "
+        "%(months)d months after the last contact. Sales records stay for accounting, anonymised.",
+        years=int(settings.get("retention_customer_years")),
+        months=int(settings.get("retention_lead_months")),
+    )
+
+
+def recipients() -> list[str]:
+    """Who receives personal data: the owner's list, else the usual recipients of a small shop."""
+    configured = settings.get("processing_recipients")
+    return list(configured) if configured else [str(text) for text in DEFAULT_RECIPIENTS]
+
+
+def security_measures() -> list[str]:
+    """Kartoteka's own safeguards, then the ones the owner added."""
+    return [str(text) for text in BUILT_IN_SECURITY_MEASURES] + list(
+        settings.get("processing_security_measures") or []
+    )
+
+
+def controller() -> dict:
+    """Who is responsible for the data: the business and how to reach it."""
+    return {
+        "name": settings.get("business_name"),
+        "address": settings.get("business_address") or "",
+        "contact": settings.get("privacy_contact") or "",
+    }
