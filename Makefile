@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 DEMO_CUSTOMERS ?= 2000
 
-.PHONY: run test setup translations extract-messages system-deps lint format bench clean
+.PHONY: run test setup translations extract-messages fonts system-deps lint format bench clean
 
 setup: $(STAMP) translations
 
@@ -26,18 +26,31 @@ extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
-run: setup
+# The job worker (reports now, imports next) runs beside the web server and stops with it.
+run: setup fonts
 	$(FLASK) db upgrade
 	$(FLASK) demo --customers $(DEMO_CUSTOMERS) --if-empty
+	@mkdir -p instance
+	$(BIN)/huey_consumer portal.jobs.huey --workers 2 --delay 0.2 --logfile instance/worker.log & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
-# and Noto CJK so Chinese renders in screenshots and PDFs.
-system-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
-		echo "Installing Debian's chromium and fonts-noto-cjk..."; \
+# PDFs: DejaVu Sans for Latin (Polish included) and Cyrillic, Noto Sans CJK for Chinese
+# (WeasyPrint draws empty boxes, without a warning, when a script has no font).
+fonts:
+	@if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+		echo "Installing Debian's fonts-noto-cjk and fonts-dejavu-core..."; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-noto-cjk fonts-dejavu-core >/dev/null; \
+	fi
+
+# Tests also need Debian's Chromium (Playwright cannot download its own browser here) and
+# poppler-utils (pdftoppm, to look at PDF pages).
+system-deps: fonts
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null; then \
+		echo "Installing Debian's chromium and poppler-utils..."; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; \
 	fi
 
 test: setup system-deps
