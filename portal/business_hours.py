@@ -35,7 +35,7 @@ def due_after(start_utc: datetime, hours: float) -> datetime:
     remaining = timedelta(hours=hours)
     if remaining <= timedelta(0):
         return start_utc
-    for opens, closes in _windows_from(start_utc):
+    for opens, closes in windows_from(start_utc):
         begin = max(opens, start_utc)
         available = closes - begin
         if remaining <= available:
@@ -51,7 +51,7 @@ def business_hours_between(start_utc: datetime, end_utc: datetime) -> float:
         return 0.0
     total = timedelta(0)
     seen_a_window = False
-    for opens, closes in _windows_from(start_utc):
+    for opens, closes in windows_from(start_utc):
         seen_a_window = True
         if opens >= end_utc:
             break
@@ -95,7 +95,7 @@ def holidays() -> set[date]:
     return {date.fromisoformat(day) for day in settings.get("holidays") or []}
 
 
-def _windows_from(start_utc: datetime) -> Iterator[tuple[datetime, datetime]]:
+def windows_from(start_utc: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Opening windows as naive UTC (opens, closes), in order, from the one holding start_utc."""
     zone = business_zone()
     schedule = opening_hours()

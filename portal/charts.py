@@ -70,6 +70,8 @@ def columns(
     else:
         maximum = max((v for _, values in series for v in values), default=0)
     step = _nice_step(maximum)
+    if all(float(v).is_integer() for _, values in series for v in values):
+        step = max(1.0, step)  # counts: no gridline at half a complaint
     top = step * max(1, math.ceil(maximum / step)) if maximum > 0 else step * 4
     left, right, plot_top = 70, WIDTH - 10, 12
     legend_y = height - 6 if len(series) > 1 else None

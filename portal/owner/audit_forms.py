@@ -5,10 +5,11 @@ from datetime import datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField
+from wtforms import DateField, IntegerField, SelectChoice
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
 from ..audit import LogFilters
+from ..form_fields import ListField
 
 # Every action the application records, as the owner reads it.
 ACTION_LABELS = {
@@ -54,6 +55,7 @@ ACTION_LABELS = {
     "breach_report_viewed": _l("Viewed a breach report"),
     "breach_report_exported": _l("Downloaded a breach report"),
     "report_exported": _l("Downloaded a report"),
+    "complaint_report_viewed": _l("Viewed the complaint report"),
     "customer_data_report_exported": _l("Exported a customer's data report"),
     "processing_record_exported": _l("Downloaded the record of processing"),
     "staff_account_created": _l("Created a staff account"),
@@ -75,14 +77,6 @@ ACTOR_TYPES = {
 }
 
 _LARGEST_ID = 2**31 - 1  # an integer column on both engines
-
-
-class ListField(SelectField):
-    """A select whose unknown values (an edited address) get a plain message."""
-
-    def pre_validate(self, form):
-        if self.data not in {choice.value for choice in self.choices}:
-            raise ValidationError(_l("Choose one from the list."))
 
 
 class NumberField(IntegerField):

@@ -9,8 +9,8 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..complaints import CATEGORIES, CHANNELS, REDRESS
+from ..form_fields import ListField
 from ..models import Location, StaffAccount
-from ..owner.audit_forms import ListField
 from .profile_forms import COMPLAINT_STATUSES, AmountField, _strip, choices
 
 COMPLAINT_CHANNELS = {
