@@ -80,14 +80,17 @@ def test_pdf_holds_the_polish_customers_name_and_purchases(client, lucja):
 
 
 def test_pdf_fonts_are_embedded_noto(client, wei):
+    # The shared print stylesheet (static/css/print.css) draws Latin and Cyrillic with DejaVu
+    # Sans and Chinese with Noto Sans CJK *SC* (not the JP shapes); every font is embedded.
     sign_in_customer(client, wei)
     reader = PdfReader(io.BytesIO(client.get("/me/download.pdf").data))
     fonts = set()
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
             fonts.add(str(font.get_object()["/BaseFont"]))
-    assert any("Noto-Sans-CJK" in name for name in fonts), fonts
-    assert not any("DejaVu" in name for name in fonts), fonts
+    assert any("Noto-Sans-CJK-SC" in name for name in fonts), fonts
+    assert not any("CJK-JP" in name for name in fonts), fonts
+    assert all("+" in name for name in fonts), fonts  # subset-embedded, not referenced
 
 
 def test_json_holds_everything_in_plain_structures(client, wei):

@@ -9,7 +9,7 @@ from flask import Response, render_template
 from .. import audit, customer_data
 from ..i18n import select_language
 from ..models import utcnow
-from ..staff.profile_forms import LABELS
+from ..reports import customer_report
 from ..web import client_address
 from . import bp
 from .session import current_customer
@@ -43,16 +43,9 @@ def download():
 
 @bp.get("/download.pdf")
 def download_pdf():
-    from weasyprint import HTML  # heavy import: only when someone asks for a PDF
-
+    # The same report an owner exports for an access request, in the customer's page language.
     customer = current_customer()
-    html = render_template(
-        "customer/data_pdf.html",
-        data=customer_data.collect(customer, select_language()),
-        labels=LABELS,
-        now=utcnow(),
-    )
-    pdf = HTML(string=html).write_pdf()
+    pdf = customer_report.render_pdf(customer, select_language())
     _downloaded(customer, "pdf")
     return _attachment(pdf, "application/pdf", "pdf")
 

@@ -7,10 +7,14 @@ bp.before_request(require_owner)
 
 from . import (  # noqa: E402,F401
     audit_views,
+    complaint_report_views,
     complaint_settings_views,
     consent_views,
+    customer_report_views,
     erasure_views,
     privacy_views,
+    processing_views,
     report_views,
+    summary_views,
     views,
 )
