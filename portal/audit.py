@@ -32,6 +32,7 @@ MULTI_CUSTOMER_ACTIONS = (
     "breach_report_viewed",
     "breach_report_exported",
     "report_exported",  # a complaint report names the customers on its overdue list
+    "complaint_report_viewed",
     "customer_erased",  # a merged person's records are erased together
 )
 
