@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from . import settings
+from .consent import current_versions
+from .models import ConsentPurpose, ConsentWording
 
 # Legal bases (GDPR art. 6(1)), as the documents name them.
 LEGAL_BASES = {
@@ -170,3 +172,73 @@ def controller() -> dict:
         "address": settings.get("business_address") or "",
         "contact": settings.get("privacy_contact") or "",
     }
+
+
+# --- For the record of processing (GDPR art. 30) -------------------------------------------
+
+# Whose data the shop processes. A customer is a lead until their first purchase.
+DATA_SUBJECTS = (
+    _l("Customers: people and companies who have bought from the shop"),
+    _l(
+        "Leads: people who have contacted the shop or signed up but not bought yet, "
+        "including contacts imported from lists"
+    ),
+)
+
+# What a consent purpose (e-mail or SMS marketing, profiling...) uses, by DATA_CATEGORIES code.
+CONSENT_PURPOSE_CATEGORIES = ("identity", "contact", "preferences", "consent")
+
+CONSENT_PURPOSE_RETENTION = _l(
+    "Until the person withdraws consent; the proof of consent is kept as long as the data it covers."
+)
+
+
+def transfers() -> str:
+    """Transfers of personal data outside the EEA as the owner describes them; empty: none."""
+    return (settings.get("processing_transfers") or "").strip()
+
+
+@dataclass(frozen=True)
+class ConsentProcessing:
+    """A consent purpose as a purpose of processing, with its current wording."""
+
+    purpose_id: int
+    code: str
+    title: str  # in the language asked for (English, else the code, when missing)
+    text: str
+    version: int
+    version_since: object  # datetime the current wording was written
+    asked_since: object  # datetime the purpose was created
+
+
+def consent_purposes(language: str) -> list[ConsentProcessing]:
+    """Every active consent purpose with its current wording in `language`, in the purposes' order."""
+    newest = current_versions()
+    purposes = list(
+        ConsentPurpose.select()
+        .where(ConsentPurpose.active)
+        .order_by(ConsentPurpose.position, ConsentPurpose.id)
+    )
+    current: dict[int, dict[str, ConsentWording]] = {}
+    for row in ConsentWording.select().where(
+        ConsentWording.purpose.in_([purpose.id for purpose in purposes])
+        & ConsentWording.language.in_([language, "en"])
+    ):
+        if row.version == newest.get(row.purpose_id):
+            current.setdefault(row.purpose_id, {})[row.language] = row
+    result = []
+    for purpose in purposes:
+        found = current.get(purpose.id, {})
+        shown = found.get(language) or found.get("en")
+        result.append(
+            ConsentProcessing(
+                purpose_id=purpose.id,
+                code=purpose.code,
+                title=shown.title if shown else purpose.code,
+                text=shown.text if shown else "",
+                version=newest.get(purpose.id, 0),
+                version_since=shown.created_at if shown else None,
+                asked_since=purpose.created_at,
+            )
+        )
+    return result
