@@ -31,7 +31,7 @@ run: setup fonts
 	$(FLASK) db upgrade
 	$(FLASK) demo --customers $(DEMO_CUSTOMERS) --if-empty
 	@mkdir -p instance
-	$(BIN)/huey_consumer portal.jobs.huey --workers 2 --delay 0.2 --logfile instance/worker.log & \
+	$(BIN)/huey_consumer portal.jobs.huey --workers 2 --delay 0.2 --max-delay 1 --logfile instance/worker.log & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
