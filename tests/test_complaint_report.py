@@ -373,7 +373,7 @@ def test_pdf_in_each_language_has_headings_totals_and_the_overdue_names(october,
             gettext(text)
             for text in (
                 "Complaint report",
-                "Summary",
+                "Key figures",
                 "Response and resolution times",
                 "Overdue now",
                 "Satisfaction",
