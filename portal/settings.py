@@ -2,6 +2,8 @@
 
 import json
 
+from .db import write_transaction
+from .extensions import db
 from .models import Setting, utcnow
 
 DEFAULTS = {
@@ -12,6 +14,7 @@ DEFAULTS = {
     "privacy_contact": "",  # where people send privacy requests: an e-mail or postal address
     "processing_recipients": [],  # empty: the usual recipients of a small shop are listed
     "processing_security_measures": [],  # the owner's own, after Kartoteka's built-in ones
+    "processing_transfers": "",  # transfers outside the EEA as the owner describes them; "" = none
     "default_phone_region": "PL",
     # Privacy (SPEC 6): retention periods and the legal clock for customers' requests.
     "retention_lead_months": 12,  # leads without consent, after their last activity
@@ -43,6 +46,16 @@ DEFAULTS = {
 def get(key: str):
     row = Setting.get_or_none(Setting.key == key)
     return json.loads(row.value) if row else DEFAULTS.get(key)
+
+
+def put_changed(values: dict) -> list[str]:
+    """Store the values that differ from the stored ones, in one transaction; return their keys
+    (what a settings page audits)."""
+    changed = [key for key, value in values.items() if value != get(key)]
+    with write_transaction(db):
+        for key in changed:
+            put(key, values[key])
+    return changed
 
 
 def put(key: str, value) -> None:

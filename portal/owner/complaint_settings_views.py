@@ -24,9 +24,7 @@ def complaint_settings():
             "holidays": form.holiday_dates,
             "complaint_response_hours": form.response_hours,
         }
-        changed = [key for key in KEYS if entered[key] != stored[key]]
-        for key in changed:
-            settings.put(key, entered[key])
+        changed = settings.put_changed(entered)
         if changed:
             record_audit("settings_changed", fields=changed)
         flash(_("Complaint settings saved. New due dates follow them."), "success")

@@ -6,8 +6,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from .. import processing, settings
-from ..db import write_transaction
-from ..extensions import db
 from ..i18n import select_language
 from ..models import utcnow
 from ..reports import processing_record
@@ -22,13 +20,9 @@ def processing_settings():
     stored = {key: settings.get(key) for key in SETTINGS.values()}
     form = ProcessingSettingsForm.from_settings(stored)
     if form.validate_on_submit():
-        entered = form.entered()
-        changed = [key for key, value in entered.items() if value != _as_entered(stored[key])]
-        with write_transaction(db):
-            for key in changed:
-                settings.put(key, entered[key])
-            if changed:
-                record_audit("settings_changed", fields=changed)
+        changed = settings.put_changed(form.entered())
+        if changed:
+            record_audit("settings_changed", fields=changed)
         flash(_("Saved. The record of processing is written from these settings."), "success")
         return redirect(url_for("owner.processing_settings"), code=303)
     status = 422 if form.is_submitted() else 200
@@ -38,11 +32,6 @@ def processing_settings():
         default_recipients=processing.DEFAULT_RECIPIENTS,
         built_in_measures=processing.BUILT_IN_SECURITY_MEASURES,
     ), status
-
-
-def _as_entered(value):
-    # A setting never saved reads as None (processing_transfers has no default); the form says "".
-    return "" if value is None else value
 
 
 @bp.get("/reports/processing-record.pdf")
