@@ -30,7 +30,16 @@ class Worker:
 
     def start(self):
         self.process = subprocess.Popen(
-            [str(CONSUMER), "portal.jobs.huey", "--workers", "1", "--delay", "0.1", "--max-delay", "0.5"],
+            [
+                str(CONSUMER),
+                "portal.jobs.huey",
+                "--workers",
+                "1",
+                "--delay",
+                "0.1",
+                "--max-delay",
+                "0.5",
+            ],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
