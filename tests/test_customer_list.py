@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from markupsafe import escape as html_escape
 
 from portal import customer_list, search
 from portal.customer_list import Filters
@@ -216,3 +217,12 @@ def test_segment_needs_a_name(staff_client, shop):
 def test_count_is_capped(shop):
     assert customer_list.count(Filters(), cap=2) == 3
     assert customer_list.count(Filters(kind="lead")) == 1
+
+
+def test_filtering_in_place_also_renews_the_filters_a_segment_is_saved_with(staff_client, shop):
+    # HTMX swaps only the results after a filter change; the save-segment form must come
+    # with them, or it would save the filters the page was first opened with.
+    swapped = staff_client.get("/customers?tag=vip", headers={"HX-Request": "true"})
+    html = swapped.get_data(as_text=True)
+    assert 'action="/segments"' in html
+    assert html_escape(Filters(tag="vip").to_json()) in html
