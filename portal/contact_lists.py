@@ -119,7 +119,7 @@ def rows(purpose: ConsentPurpose, channel: str, customer_ids: list[int]) -> Iter
     """
     _check_channel(channel)
     for batch in chunked(customer_ids, BATCH_SIZE):
-        consenting = _granted_now(purpose.id, batch)
+        consenting = granted_among(purpose.id, batch)
         if not consenting:
             continue
         people = list(
@@ -135,7 +135,7 @@ def rows(purpose: ConsentPurpose, channel: str, customer_ids: list[int]) -> Iter
                 yield person.display_name, contact, person.preferred_language
 
 
-def _granted_now(purpose_id: int, customer_ids: list[int]) -> set[int]:
+def granted_among(purpose_id: int, customer_ids: list[int]) -> set[int]:
     """Which of these customers' latest event for the purpose is a grant (ties: the later id)."""
     events = (
         ConsentEvent.select(ConsentEvent.customer, ConsentEvent.granted)

@@ -24,6 +24,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_app_context
 from huey import RedisHuey, SqliteHuey
 
+from . import id_packing
 from .extensions import db
 from .i18n import in_language
 from .models import ExportJob, utcnow
@@ -37,17 +38,21 @@ DEFAULT_QUEUE = ROOT / "instance" / "jobs.sqlite3"
 RUNNERS = {
     "base_summary": "portal.reports.base_summary:run",
     "complaint_report": "portal.reports.complaint_report:run",
+    "customer_export": "portal.exports:run",
 }
 # Kinds whose file names customers: erasing anyone removes these files (SPEC 6.3). A file about
 # one customer is found by ExportJob.customer_id instead.
-KINDS_NAMING_CUSTOMERS = ("complaint_report",)
+KINDS_NAMING_CUSTOMERS = ("complaint_report", "customer_export")
 
 
 @dataclass
 class Result:
-    content: bytes
+    content: bytes | None  # the file; None when the runner wrote it to `path` itself
     filename: str  # what the download is called, e.g. "summary-2026-11-22.pdf"
-    data: dict | None = None  # figures for a web page, stored as JSON
+    # Figures for a web page, stored as JSON. A file naming customers lists them in
+    # "customer_ids", or packed (id_packing) in "customer_ids_packed" when there are many.
+    data: dict | None = None
+    path: Path | None = None  # a file too big for memory, written to scratch_file(job, …)
 
 
 Progress = Callable[[int, str], None]
@@ -177,9 +182,27 @@ def _store(app: Flask, job: ExportJob, result: Result) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     # An unguessable name, readable by this user only: the files hold business data.
     path = folder / f"{job.id}-{secrets.token_hex(8)}{Path(result.filename).suffix}"
+    if result.path is not None:
+        os.chmod(result.path, 0o600)
+        os.replace(result.path, path)  # a scratch file is in this folder: only a rename
+        return path
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(result.content)
+    return path
+
+
+def scratch_file(job: ExportJob, suffix: str) -> Path:
+    """A new empty file (this user only) for a runner to write a big result into.
+
+    The job's row points at it while it is written, so an erasure meanwhile removes it (the
+    job then fails) and so does one after a worker was killed halfway.
+    """
+    folder = exports_folder(_application())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{job.id}-{secrets.token_hex(8)}.part{suffix}"
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    ExportJob.update(file_path=str(path)).where(ExportJob.id == job.id).execute()
     return path
 
 
@@ -189,6 +212,14 @@ def params(job: ExportJob) -> dict:
 
 def result_data(job: ExportJob) -> dict | None:
     return json.loads(job.result_data) if job.result_data else None
+
+
+def customer_ids(job: ExportJob) -> list[int]:
+    """The customers a job's file names (for the download's audit event), if any."""
+    data = result_data(job) or {}
+    if data.get("customer_ids_packed"):
+        return id_packing.unpack(data["customer_ids_packed"])
+    return list(data.get("customer_ids") or ())
 
 
 def latest_done(kind: str) -> ExportJob | None:

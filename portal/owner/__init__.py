@@ -12,6 +12,7 @@ from . import (  # noqa: E402,F401
     consent_views,
     customer_report_views,
     erasure_views,
+    export_views,
     privacy_views,
     processing_views,
     report_views,

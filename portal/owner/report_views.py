@@ -4,6 +4,7 @@ A report over the whole base is a job (portal/jobs.py): starting one redirects t
 which polls its progress with HTMX and offers the file when done. Downloading is audited.
 """
 
+import mimetypes
 from pathlib import Path
 
 from flask import abort, redirect, render_template, send_file, url_for
@@ -47,13 +48,14 @@ def download_job(job_id: int):
     if job.status != "done" or not job.file_path or not Path(job.file_path).exists():
         abort(404)
     # A report that names customers lists them, so a breach report can find who was exposed.
-    named = (jobs.result_data(job) or {}).get("customer_ids")
+    named = jobs.customer_ids(job)
     details = {"customer_ids": named} if named else {}
     record_audit(
         "report_exported", target_type="export_job", target_id=job.id, kind=job.kind, **details
     )
+    kind_of_file = mimetypes.guess_type(job.filename)[0] or "application/octet-stream"
     response = send_file(
-        job.file_path, mimetype="application/pdf", as_attachment=True, download_name=job.filename
+        job.file_path, mimetype=kind_of_file, as_attachment=True, download_name=job.filename
     )
     response.headers["Cache-Control"] = "no-store"
     return response
