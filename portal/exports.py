@@ -22,7 +22,6 @@ from pathlib import Path
 
 from flask_babel import format_decimal, get_timezone, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
@@ -33,6 +32,7 @@ from peewee import fn
 from . import contact_lists, customer_list, id_packing, jobs, settings
 from .customer_list import Filters
 from .models import Address, ConsentPurpose, ContactPoint, Customer, CustomerTag, Tag, utcnow
+from .staff.profile_forms import SOURCES  # the words the profile uses for where a record came from
 
 FORMATS = ("csv", "xlsx")
 BATCH_SIZE = 1000
@@ -68,15 +68,6 @@ _TEXT_COLUMNS = tuple(i for i, (_name, kind) in enumerate(COLUMNS) if kind == "t
 _TIME_COLUMNS = tuple(i for i, (_name, kind) in enumerate(COLUMNS) if kind == "time")
 _PHONE_COLUMN = next(i for i, (_name, kind) in enumerate(COLUMNS) if kind == "phone")
 
-# The same words the profile uses for where a record came from.
-SOURCES = {
-    "in_store": _l("In store"),
-    "web_form": _l("Web form"),
-    "self_service": _l("Self-service"),
-    "import": _l("Import"),
-    "vendor_list": _l("List from a vendor"),
-    "other": _l("Other"),
-}
 
 _CUSTOMER_COLUMNS = (
     Customer.id,
