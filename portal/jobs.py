@@ -109,6 +109,36 @@ def _run_task(job_id: int) -> None:
     run(job_id)
 
 
+@huey.on_startup()
+def resume_interrupted() -> list[int]:
+    """Queue again the jobs a killed worker left "running" (its task was already off the queue).
+
+    Runs as each worker thread starts; the conditional update lets only one of them take a job.
+    Assumes one consumer process per queue (with any number of worker threads): a second
+    consumer starting beside a busy one would also restart the jobs the first is building.
+    """
+    app = _application()
+    resumed = []
+    with app.app_context():
+        opened = db.connect(reuse_if_open=True)
+        try:
+            for job in ExportJob.select(ExportJob.id).where(ExportJob.status == "running"):
+                taken = (
+                    ExportJob.update(status="queued", progress=0, step="")
+                    .where((ExportJob.id == job.id) & (ExportJob.status == "running"))
+                    .execute()
+                )
+                if taken:
+                    resumed.append(job.id)
+        finally:
+            if opened:
+                db.close()
+    for job_id in resumed:
+        log.warning("job %s was cut off by a stopped worker: building it again", job_id)
+        _run_task(job_id)
+    return resumed
+
+
 def run(job_id: int) -> None:
     """Build one job now, in whichever process calls it (the worker, or a test inline)."""
     app = _application()

@@ -106,3 +106,15 @@ def test_a_failed_job_says_so_on_its_page(app, owner_client, monkeypatch):
     assert POLLING not in html
     assert "the disk is full" not in html
     assert owner_client.get(f"/owner/jobs/{job_id}/download").status_code == 404
+
+
+def test_a_job_cut_off_by_a_killed_worker_is_built_again_by_the_next_worker(app, job_worker):
+    # What SIGKILL leaves behind: the worker took the task off the queue and marked the job
+    # running, then died. Nothing would ever pick it up again.
+    make_customer("Anna", "Nowak")
+    job = ExportJob.create(kind="base_summary", language="en", status="running", progress=40)
+
+    job_worker.start()
+    job = wait_for_job(job.id)
+    assert job.status == "done", job.error
+    assert job.file_path and job.progress == 100
