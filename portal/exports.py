@@ -116,8 +116,17 @@ def headers() -> list[str]:
 # --- Reading the customers -----------------------------------------------------------------
 
 
+def chosen(filters: Filters, selected: list[int] | None = None):
+    """The customers an export is about: the filters' (active ones), or only those selected."""
+    query = customer_list.filtered(filters)
+    return query.where(Customer.id.in_(selected)) if selected else query
+
+
 def batches(
-    filters: Filters, purpose_id: int | None = None, size: int = BATCH_SIZE
+    filters: Filters,
+    purpose_id: int | None = None,
+    size: int = BATCH_SIZE,
+    selected: list[int] | None = None,
 ) -> Iterator[tuple[list[tuple], int]]:
     """The rows to export, a batch at a time in id order, each with the last id read.
 
@@ -129,7 +138,7 @@ def batches(
     sources = {code: str(label) for code, label in SOURCES.items()}  # translated once
     while True:
         people = list(
-            customer_list.filtered(filters)
+            chosen(filters, selected)
             .select(*_CUSTOMER_COLUMNS)
             .where(Customer.id > after)
             .order_by(Customer.id)
@@ -393,21 +402,20 @@ def write(
     file_format: str = "csv",
     purpose_id: int | None = None,
     progress: jobs.Progress | None = None,
+    selected: list[int] | None = None,
 ) -> id_packing.IdPacker:
-    """Write the customers of the filters to `path`; return the ids written (packed)."""
+    """Write the customers of the filters (or only the selected ones) to `path`; return the
+    ids written (packed)."""
     if file_format not in FORMATS:
         raise ValueError(f"an export is CSV or XLSX, not {file_format!r}")
     first, last = (
-        customer_list.filtered(filters)
-        .select(fn.MIN(Customer.id), fn.MAX(Customer.id))
-        .tuples()
-        .get()
+        chosen(filters, selected).select(fn.MIN(Customer.id), fn.MAX(Customer.id)).tuples().get()
     )
     written = id_packing.IdPacker()
     shown = -1
     with _opened(path, file_format) as out:
         out.header(headers())
-        for rows, after in batches(filters, purpose_id):
+        for rows, after in batches(filters, purpose_id, selected=selected):
             out.rows(rows)
             for row in rows:
                 written.add(row[0])
@@ -438,18 +446,21 @@ def job_params(
     file_format: str,
     purpose_id: int | None = None,
     segment_id: int | None = None,
+    selected: list[int] | None = None,
 ) -> dict:
-    """What a customer_export job is asked for (the filters as they are now)."""
+    """What a customer_export job is asked for (the filters as they are now, or the ids of
+    the customers selected in the list)."""
     return {
         "filters": filters.to_json(),
         "format": file_format,
         "purpose_id": purpose_id,
         "segment_id": segment_id,
+        "selected": selected or [],
     }
 
 
 def filename(params: dict, when: datetime) -> str:
-    name = "customers"
+    name = "customers-selected" if params.get("selected") else "customers"
     if params.get("segment_id"):
         name += f"-segment-{params['segment_id']}"
     if params.get("purpose_id"):
@@ -471,6 +482,7 @@ def run(job, progress: jobs.Progress) -> jobs.Result:
             file_format=asked["format"],
             purpose_id=asked.get("purpose_id"),
             progress=progress,
+            selected=asked.get("selected"),
         )
     except BaseException:
         path.unlink(missing_ok=True)

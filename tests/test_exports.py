@@ -519,3 +519,52 @@ def test_segments_keep_their_filters_when_exported(owner, shop):
     assert filters_from(segment.filters) == Filters(tag="vip", tier="A")
     assert filters_from('{"consent_purpose": "1; DROP"}') is None
     assert filters_from('{"sort": "nonsense"}') is None
+
+
+def test_owner_exports_only_the_customers_ticked_in_the_list(owner_client, shop):
+    _email, c = shop
+    page = owner_client.get("/customers?tag=vip").get_data(as_text=True)
+    assert 'formaction="/owner/exports/selection"' in page
+    token = csrf_token_from(owner_client, "/customers?tag=vip")
+    ticked = [c["anna"].id, c["wang"].id, c["erased"].id]  # an erased one is never exported
+    response = owner_client.post(
+        "/owner/exports/selection",
+        data={
+            "csrf_token": token,
+            "customer_ids": [str(i) for i in ticked],
+            "export_format": "csv",
+            "return_to": "/customers?tag=vip",
+        },
+    )
+    job = finished_job(response)
+    rows = read_csv(download(owner_client, job).get_data())
+    assert sorted(by_id(rows[1:])) == sorted([c["anna"].id, c["wang"].id])  # after the header
+    assert job.filename.startswith("customers-selected-") and job.filename.endswith(".csv")
+    event = AuditEvent.get(AuditEvent.action == "report_exported")
+    assert sorted(json.loads(event.details)["customer_ids"]) == sorted([c["anna"].id, c["wang"].id])
+
+
+def test_exporting_with_nothing_ticked_says_so_and_starts_nothing(owner_client, shop):
+    token = csrf_token_from(owner_client, "/customers")
+    response = owner_client.post(
+        "/owner/exports/selection",
+        data={"csrf_token": token, "export_format": "xlsx", "return_to": "/customers?tag=vip"},
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/customers?tag=vip"
+    page = owner_client.get("/customers?tag=vip").get_data(as_text=True)
+    assert "Select at least one customer in the list first." in page
+    assert ExportJob.select().count() == 0
+
+
+def test_staff_cannot_export_a_selection(client, staff_member, shop):
+    from tests.conftest import sign_in
+
+    _email, c = shop
+    sign_in(client, staff_member)
+    token = csrf_token_from(client, "/customers")
+    response = client.post(
+        "/owner/exports/selection",
+        data={"csrf_token": token, "customer_ids": [str(c["anna"].id)], "export_format": "csv"},
+    )
+    assert response.status_code == 403
+    assert ExportJob.select().count() == 0

@@ -5,10 +5,12 @@ in the background (the job page shows its progress) and the download is audited 
 customer in the file.
 """
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from .. import customer_list, exports
 from ..customer_list import Filters
+from ..web import is_safe_next
 from . import bp
 from .export_forms import ExportForm
 from .report_views import start_report
@@ -42,6 +44,19 @@ def start_export():
         purpose_id=form.purpose_id,
         segment_id=form.chosen_segment.id if form.chosen_segment else None,
     )
+    return start_report("customer_export", params)
+
+
+@bp.post("/exports/selection")
+def export_selection():
+    """Export the customers ticked in the list (its bulk form's "Export selected" buttons)."""
+    selected = sorted({int(v) for v in request.form.getlist("customer_ids") if v.isdigit()})
+    file_format = request.form.get("export_format", "")
+    back = request.form.get("return_to")
+    if not selected or file_format not in exports.FORMATS:
+        flash(_("Select at least one customer in the list first."), "error")
+        return redirect(back if is_safe_next(back) else url_for("staff.customers"), code=303)
+    params = exports.job_params(Filters(), file_format=file_format, selected=selected)
     return start_report("customer_export", params)
 
 
