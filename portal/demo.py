@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
-from operator import itemgetter
 from typing import NamedTuple
 
 from faker.providers.address import pl_PL as address_pl
@@ -33,8 +32,8 @@ from faker.providers.person import ru_RU as person_ru
 from faker.providers.person import zh_CN as person_zh
 from peewee import fn
 
-from . import search, settings
-from .db import is_postgresql, write_transaction
+from . import bulk, search, settings
+from .db import write_transaction
 from .extensions import db
 from .models import (
     Address,
@@ -863,37 +862,6 @@ COUNT_LABELS = {
 ASSIGNED_IDS = (Customer, Purchase, Complaint)
 
 
-def _insert_rows(model, rows: list[dict]) -> None:
-    """Insert dict rows (keyed by field name) with the driver: executemany or COPY."""
-    if not rows:
-        return
-    names = list(rows[0])
-    table = model._meta.table_name
-    columns = ", ".join(f'"{model._meta.fields[n].column_name}"' for n in names)
-    values = map(itemgetter(*names), rows)
-    cursor = db.cursor()
-    if is_postgresql(db):
-        with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-            for row in values:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" * len(names))
-        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)
-    cursor.close()
-
-
-def _reset_sequences() -> None:
-    """After explicit ids, point PostgreSQL's sequences at the new maximum for later inserts."""
-    for model in ASSIGNED_IDS:
-        table = model._meta.table_name
-        sequence = f"pg_get_serial_sequence('{table}', 'id')"
-        db.execute_sql(f'SELECT setval({sequence}, (SELECT MAX(id) FROM "{table}"))')
-
-
-def _next_id(model) -> int:
-    return (model.select(fn.MAX(model.id)).scalar() or 0) + 1
-
-
 # --- The generator -------------------------------------------------------------------------
 
 
@@ -1501,16 +1469,16 @@ def generate(
     counts = dict.fromkeys(COUNT_LABELS.values(), 0)
     with write_transaction(db):
         setup = _prepare_setup(reference)
-        first_ids = {model: _next_id(model) for model in ASSIGNED_IDS}
+        first_ids = {model: bulk.next_id(model) for model in ASSIGNED_IDS}
         rng = random.Random(f"kartoteka-demo:{seed}:{first_ids[Customer]}")
         builder = DemoBuilder(rng, setup, currency, reference, first_ids)
         for start in range(0, customers, BATCH_CUSTOMERS):
             for _ in range(min(BATCH_CUSTOMERS, customers - start)):
                 builder.add_customer()
             for model, rows in builder.take_rows().items():
-                _insert_rows(model, rows)
+                bulk.insert_rows(model, rows)
                 counts[COUNT_LABELS[model]] += len(rows)
-        if customers and is_postgresql(db):
-            _reset_sequences()
+        if customers:
+            bulk.reset_sequences(ASSIGNED_IDS)
     counts.update({kind: n for kind, n in setup.created.items() if n})
     return counts

@@ -47,6 +47,8 @@ from .models import (
     ErasureRequest,
     ErasureTombstone,
     ExportJob,
+    ExternalReference,
+    ImportChange,
     ImportJob,
     Interaction,
     Purchase,
@@ -310,6 +312,8 @@ def preview(customer_id: int, keep: Iterable[str] = ()) -> dict[str, int]:
         "merge_snapshots": CustomerMerge.select()
         .where(CustomerMerge.survivor.in_(group) | CustomerMerge.duplicate.in_(group))
         .count(),
+        "source_ids": count(ExternalReference),
+        "import_snapshots": count(ImportChange, ImportChange.snapshot != "{}"),
         "export_files": ExportJob.select()
         .where(_exports_of(group) & (ExportJob.file_path != ""))
         .count(),
@@ -520,6 +524,14 @@ def _remove_personal_rows(group: list[int], keep: tuple[str, ...]) -> dict[str, 
     removed["contact_points"] = ContactPoint.delete().where(of(ContactPoint)).execute()
     removed["tags"] = CustomerTag.delete().where(of(CustomerTag)).execute()
     removed["sign_in_links"] = CustomerSignInLink.delete().where(of(CustomerSignInLink)).execute()
+    removed["source_ids"] = ExternalReference.delete().where(of(ExternalReference)).execute()
+    # What an import changed on them holds their earlier values: such an import can no
+    # longer be undone for them.
+    removed["import_snapshots"] = (
+        ImportChange.update(snapshot="{}")
+        .where(of(ImportChange) & (ImportChange.snapshot != "{}"))
+        .execute()
+    )
     invoice = "purchases_detail" in keep
     identifiers = SensitiveIdentifier.delete().where(of(SensitiveIdentifier))
     if invoice:  # an invoice names the buyer's tax number

@@ -39,7 +39,11 @@ RUNNERS = {
     "base_summary": "portal.reports.base_summary:run",
     "complaint_report": "portal.reports.complaint_report:run",
     "customer_export": "portal.exports:run",
+    "import_check": "portal.imports.importer:run_check",
+    "import_run": "portal.imports.importer:run_import",
 }
+# Kinds that make no file: they do their work in the database (imports).
+KINDS_WITHOUT_FILE = ("import_check", "import_run")
 # Kinds whose file names customers: erasing anyone removes these files (SPEC 6.3). A file about
 # one customer is found by ExportJob.customer_id instead.
 KINDS_NAMING_CUSTOMERS = ("complaint_report", "customer_export")
@@ -47,7 +51,7 @@ KINDS_NAMING_CUSTOMERS = ("complaint_report", "customer_export")
 
 @dataclass
 class Result:
-    content: bytes | None  # the file; None when the runner wrote it to `path` itself
+    content: bytes | None  # the file; None when written to `path`, or for no file at all
     filename: str  # what the download is called, e.g. "summary-2026-11-22.pdf"
     # Figures for a web page, stored as JSON. A file naming customers lists them in
     # "customer_ids", or packed (id_packing) in "customer_ids_packed" when there are many.
@@ -180,7 +184,7 @@ def _build(job: ExportJob, app: Flask) -> None:
     try:
         with in_language(job.language):
             result = _runner(job.kind)(job, progress)
-        path = _store(app, job, result)
+        path = _store(app, job, result) if result.content is not None or result.path else ""
     except Exception as error:
         log.exception("job %s (%s) failed", job.id, job.kind)
         ExportJob.update(status="failed", error=repr(error)[:2000], finished_at=utcnow()).where(
@@ -264,7 +268,7 @@ def latest_done(kind: str) -> ExportJob | None:
 def recent(limit: int = 20) -> list[ExportJob]:
     return list(
         ExportJob.select()
-        .where(ExportJob.kind.in_(list(RUNNERS)))
+        .where(ExportJob.kind.in_([k for k in RUNNERS if k not in KINDS_WITHOUT_FILE]))
         .order_by(ExportJob.id.desc())
         .limit(limit)
     )

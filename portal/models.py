@@ -97,12 +97,36 @@ class StaffAccount(BaseModel):
 
 
 class ImportJob(BaseModel):
-    """An upload of a customer file, run in the background, all-or-nothing, undoable."""
+    """An upload of a customer file, run in the background, all-or-nothing, undoable.
+
+    uploaded → checking → checked (mapping, preview and problems known) → importing →
+    done (→ undone), or failed / cancelled. portal/imports/importer.py moves it along.
+    The uploaded file lives in `file_path` until the import ends; afterwards only its name,
+    size and checksum stay.
+    """
+
+    STATUSES = (
+        "uploaded",
+        "checking",
+        "checked",
+        "importing",
+        "done",
+        "failed",
+        "cancelled",
+        "undone",
+    )
 
     created_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
     filename = CharField(max_length=255)
     file_format = CharField(max_length=10)  # csv, xlsx
+    file_path = CharField(max_length=500, default="")
+    file_size = IntegerField(default=0)
+    checksum = CharField(max_length=64, default="")  # SHA-256 of the uploaded bytes
+    source = CharField(max_length=30, default="spreadsheet")  # mapping.SOURCES
     status = CharField(max_length=20, default="uploaded", index=True)
+    # The background job (ExportJob row) checking or importing the file, for its progress.
+    job_id = IntegerField(null=True)
+    error = TextField(default="")
     mapping = TextField(default="{}")
     options = TextField(default="{}")
     total_rows = IntegerField(default=0)
@@ -195,6 +219,17 @@ class ContactPoint(BaseModel):
         indexes = ((("kind", "normalized"), False),)
 
 
+class ExternalReference(BaseModel):
+    """A customer's id in another system (Shopify, HubSpot…), so a re-import finds them."""
+
+    customer = ForeignKeyField(Customer, backref="external_references", on_delete="CASCADE")
+    system = CharField(max_length=30)  # shopify, woocommerce, hubspot, spreadsheet
+    value = CharField(max_length=100)
+
+    class Meta:
+        indexes = ((("system", "value"), True),)
+
+
 class Address(BaseModel):
     customer = ForeignKeyField(Customer, backref="addresses", on_delete="CASCADE")
     line1 = CharField(max_length=300, default="")
@@ -247,9 +282,15 @@ class Purchase(BaseModel):
     channel = CharField(max_length=10, default="store")
     recorded_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+    # Brought in by an import (an orders export); undoing the import removes it.
+    import_job = ForeignKeyField(ImportJob, null=True, on_delete="SET NULL", index=False)
 
     class Meta:
-        indexes = ((("customer", "purchased_at"), False), (("purchased_at",), False))
+        indexes = (
+            (("customer", "purchased_at"), False),
+            (("purchased_at",), False),
+            (("import_job",), False),
+        )
 
 
 class PurchaseLine(BaseModel):
@@ -488,6 +529,32 @@ class ExportJob(BaseModel):
         return self.status in ("done", "failed")
 
 
+class ImportChange(BaseModel):
+    """What an import changed on a customer who was already here, so it can be undone.
+
+    `snapshot` holds the earlier values of the fields it changed and the ids of the rows it
+    added (contacts, tags, address, consent events); erasure of the customer empties it.
+    Customers an import created point at it by Customer.import_job instead.
+    """
+
+    import_job = ForeignKeyField(ImportJob, backref="changes", on_delete="CASCADE", index=False)
+    customer = ForeignKeyField(Customer, on_delete="CASCADE", index=False)
+    snapshot = TextField(default="{}")
+
+    class Meta:
+        indexes = ((("import_job", "customer"), False), (("customer",), False))
+
+
+class SavedMapping(BaseModel):
+    """An owner's column mapping for a kind of file, offered again for files like it."""
+
+    name = CharField(max_length=100, unique=True)
+    source = CharField(max_length=30)
+    mapping = TextField(default="{}")
+    created_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
 class Segment(BaseModel):
     """A saved customer-list filter."""
 
@@ -571,6 +638,7 @@ ALL_MODELS = [
     ImportJob,
     Customer,
     ContactPoint,
+    ExternalReference,
     Address,
     Tag,
     CustomerTag,
@@ -589,6 +657,8 @@ ALL_MODELS = [
     ErasureRequest,
     PrivacyRequest,
     ExportJob,
+    ImportChange,
+    SavedMapping,
     Segment,
     CustomerMerge,
     CustomerSignInLink,

@@ -59,6 +59,10 @@ MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024
 _MESSAGES = {
     "too_large": _l("The file is %(size)d MB; files up to %(limit)d MB can be imported."),
     "empty": _l("The file is empty."),
+    "headings_changed": _l(
+        "Read with these settings, the file has other column headings than the mapping: "
+        "choose the columns again."
+    ),
     "binary": _l(
         "This is not a CSV or Excel (XLSX) file. Export the list from your program as CSV or "
         "XLSX and upload that."
