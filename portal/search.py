@@ -18,11 +18,10 @@ with a GIN index over `array_to_tsvector(...)`; both are kept in step by the dat
 import re
 import unicodedata
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import phonenumbers
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 from .db import is_postgresql
 from .extensions import db
@@ -39,6 +38,7 @@ _EXTRA_FOLDS = str.maketrans(
     {"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ħ": "h", "ı": "i", "þ": "th", "ð": "d"}
 )
 _WORD = re.compile(r"\w+")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 
 
 def is_han(char: str) -> bool:
@@ -53,6 +53,8 @@ def is_han(char: str) -> bool:
 
 def fold(text: str) -> str:
     """Case-fold, strip accents and map the letters NFKD leaves alone (ł, ø...)."""
+    if text.isascii():
+        return text.lower()  # the same result, without the Unicode work (imports fold millions)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped.translate(_EXTRA_FOLDS)
@@ -60,8 +62,11 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded words, with every Han character a word of its own."""
+    folded = fold(text).replace("_", " ")
+    if not _HAN.search(folded):
+        return _WORD.findall(folded)
     result = []
-    for word in _WORD.findall(fold(text).replace("_", " ")):
+    for word in _WORD.findall(folded):
         run = []
         for char in word:
             if is_han(char):
@@ -76,15 +81,16 @@ def words(text: str) -> list[str]:
     return result
 
 
-def _suffixes(word: str) -> Iterable[str]:
-    return (word[i:] for i in range(len(word)))
-
-
 def phone_forms(e164: str) -> list[str]:
     """Digit strings a phone is typed as: with country code, and nationally with a 0."""
-    forms = [re.sub(r"\D", "", e164)]
-    with suppress(phonenumbers.NumberParseException):
-        forms.append("0" + str(phonenumbers.parse(e164).national_number))
+    digits = re.sub(r"\D", "", e164)
+    forms = [digits]
+    # Country codes are prefix-free: the first 1-3 digits that are one split the number
+    # (as phonenumbers.parse does, several times faster; imports index millions).
+    for length in (1, 2, 3):
+        if int(digits[:length] or 0) in COUNTRY_CODE_TO_REGION_CODE and digits[length:]:
+            forms.append("0" + str(int(digits[length:])))
+            break
     return forms
 
 
@@ -92,13 +98,14 @@ def customer_tokens(
     names: Iterable[str], emails: Iterable[str], phones: Iterable[str], tags: Iterable[str]
 ) -> str:
     """The search_tokens value for a customer (phones in E.164): every suffix of every word."""
-    seen: dict[str, None] = {}
     phone_texts = [form for e164 in phones for form in phone_forms(e164)]
-    for text in [*names, *emails, *tags, *phone_texts]:
-        for word in words(text):
-            for suffix in _suffixes(word):
-                seen.setdefault(suffix, None)
-    return " ".join(seen)
+    suffixes = dict.fromkeys(
+        word[start:]
+        for text in [*names, *emails, *tags, *phone_texts]
+        for word in words(text)
+        for start in range(len(word))
+    )
+    return " ".join(suffixes)
 
 
 def query_terms(query: str) -> list[str]:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..models import ContactPoint, Customer, ExternalReference, Purchase
+from ..extensions import db
 from .mapping import Mapping
 from .problems import Problem
 from .reading import ImportFileError, open_table
@@ -475,8 +475,16 @@ def merge_rows(base: dict, new: dict, *, overwrite: bool) -> dict:
 # --- Matching against the database ----------------------------------------------------------
 
 
-def _active(query):
-    return query.where(Customer.erased_at.is_null() & Customer.merged_into.is_null())
+_ACTIVE = "c.erased_at IS NULL AND c.merged_into_id IS NULL"
+
+
+def _select(sql: str, params: list, values: list) -> list[tuple]:
+    """Rows of `sql` where {mark} is one parameter and {marks} the list `values`."""
+    if not values:
+        return []
+    mark = db.param
+    query = sql.format(mark=mark, marks=", ".join([mark] * len(values)))
+    return db.execute_sql(query, [*params, *values]).fetchall()
 
 
 def _existing_customers(rows: list, system: str) -> list[tuple[int, str] | None]:
@@ -485,31 +493,31 @@ def _existing_customers(rows: list, system: str) -> list[tuple[int, str] | None]
     The source system's id wins, then the first e-mail address, then the first phone number
     that belongs to a customer; among several customers with one address, the oldest.
     """
-    emails = {key for row in rows for _, key in row.emails}
-    phones = {e164 for row in rows for _, e164 in row.phones}
-    external = {row.external_id for row in rows if row.external_id}
+    emails = list({key for row in rows for _, key in row.emails})
+    phones = list({e164 for row in rows for _, e164 in row.phones})
+    external = list({row.external_id for row in rows if row.external_id})
     by_contact: dict[tuple[str, str], int] = {}
     for kind, values in (("email", emails), ("phone", phones)):
-        if not values:
-            continue
-        query = _active(
-            ContactPoint.select(ContactPoint.normalized, ContactPoint.customer)
-            .join(Customer)
-            .where((ContactPoint.kind == kind) & ContactPoint.normalized.in_(list(values)))
-            .order_by(ContactPoint.customer.desc())
-        )
-        for normalized, customer_id in query.tuples():
+        # Plain SQL: building a 500-value IN list through the query builder cost more than
+        # the query (a third of a second per 20,000 rows).
+        for normalized, customer_id in _select(
+            "SELECT p.normalized, p.customer_id FROM contact_point p "
+            "JOIN customer c ON c.id = p.customer_id "
+            f"WHERE p.kind = {{mark}} AND p.normalized IN ({{marks}}) AND {_ACTIVE} "
+            "ORDER BY p.customer_id DESC",
+            [kind],
+            values,
+        ):
             by_contact[kind, normalized] = customer_id
-    by_external: dict[str, int] = {}
-    if external:
-        query = _active(
-            ExternalReference.select(ExternalReference.value, ExternalReference.customer)
-            .join(Customer)
-            .where(
-                (ExternalReference.system == system) & ExternalReference.value.in_(list(external))
-            )
+    by_external = dict(
+        _select(
+            "SELECT r.value, r.customer_id FROM external_reference r "
+            "JOIN customer c ON c.id = r.customer_id "
+            f"WHERE r.system = {{mark}} AND r.value IN ({{marks}}) AND {_ACTIVE}",
+            [system],
+            external,
         )
-        by_external = dict(query.tuples())
+    )
     matches = []
     for row in rows:
         match = None
@@ -531,10 +539,9 @@ def _existing_customers(rows: list, system: str) -> list[tuple[int, str] | None]
 def _existing_orders(orders: list) -> set[tuple[str, int]]:
     """(order number, customer id) of the purchases already here with these numbers."""
     numbers = list({order.order_number for order in orders})
-    if not numbers:
-        return set()
-    return set(
-        Purchase.select(Purchase.receipt_number, Purchase.customer)
-        .where(Purchase.receipt_number.in_(numbers))
-        .tuples()
+    rows = _select(
+        "SELECT receipt_number, customer_id FROM purchase WHERE receipt_number IN ({marks})",
+        [],
+        numbers,
     )
+    return set(rows)
