@@ -569,3 +569,27 @@ def test_every_import_step_is_audited_without_personal_data(ctx):
         assert "anna" not in event.details.lower() and "601" not in event.details
     created = json.loads(AuditEvent.get(AuditEvent.action == "customers_imported").details)
     assert created["created"] == 1
+
+
+def test_ragged_rows_are_reported_and_left_out_the_rest_is_imported(ctx):
+    data = (
+        "First name,Last name,E-mail\r\n"
+        "Ala,Kot,ala@example.com\r\n"
+        "Ola,Nowak,ola@example.com,extra,cells\r\n"
+        "Ela\r\n"
+    ).encode()
+    job = check(upload(data))
+    summary = importer.summary_of(job)
+    codes = [(p["row"], p["code"], p["severity"]) for p in summary.problems]
+    assert (3, "too_many_cells", "error") in codes
+    assert (4, "too_few_cells", "error") in codes  # its values may sit in the wrong columns
+    job = run(job)
+    assert [c.given_name for c in Customer.select()] == ["Ala"]
+
+
+def test_a_huge_single_field_stops_the_check_with_a_clear_message(ctx):
+    data = b'First name,Note\r\nAla,"' + b"x" * 70_000 + b'"\r\n'
+    job = check(upload(data))
+    error = importer.error_of(job)
+    assert job.status == "uploaded" and error.code == "field_too_large"
+    assert "Row 2" in str(error.message) and Customer.select().count() == 0

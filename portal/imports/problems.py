@@ -21,8 +21,8 @@ MESSAGES = {
         "outside the columns (a delimiter inside an unquoted value?)."
     ),
     "too_few_cells": _l(
-        "This row has %(cells)d cells but the file has %(columns)d column headings; the "
-        "missing cells are left empty."
+        "This row has %(cells)d cells but the file has %(columns)d column headings: values are "
+        "missing (a line break inside an unquoted value?)."
     ),
     # Values (rows.py).
     "invalid_email": _l("“%(value)s” is not a valid e-mail address."),
