@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -190,18 +190,23 @@ class Scratch:
 
     # Staging
 
-    def add_customer(self, row: int, action: str, customer_id: int | None, data: dict) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO customer_stage (row, action, customer_id, data) VALUES (?, ?, ?, ?)",
-            (row, action, customer_id, json.dumps(data, ensure_ascii=False)),
+    def add_customers(self, rows: list[tuple]) -> None:
+        """Stage customers: (seq, row number, action, existing customer id, data)."""
+        self.db.executemany(
+            "INSERT INTO customer_stage (seq, row, action, customer_id, data) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                (seq, row, action, customer_id, json.dumps(data, ensure_ascii=False))
+                for seq, row, action, customer_id, data in rows
+            ),
         )
-        return cursor.lastrowid
 
-    def customer(self, seq: int) -> tuple[str, dict]:
-        action, data = self.db.execute(
-            "SELECT action, data FROM customer_stage WHERE seq = ?", (seq,)
+    def customer(self, seq: int) -> tuple[str, int | None, dict]:
+        """(action, existing customer id, data) of a staged customer."""
+        action, customer_id, data = self.db.execute(
+            "SELECT action, customer_id, data FROM customer_stage WHERE seq = ?", (seq,)
         ).fetchone()
-        return action, json.loads(data)
+        return action, customer_id, json.loads(data)
 
     def replace_customer(self, seq: int, data: dict) -> None:
         self.db.execute(
@@ -209,27 +214,27 @@ class Scratch:
             (json.dumps(data, ensure_ascii=False), seq),
         )
 
-    def add_order(self, row: int, customer_seq: int, data: dict) -> None:
-        self.db.execute(
+    def add_orders(self, rows: list[tuple]) -> None:
+        """Stage orders: (row number, seq of the staged customer, data)."""
+        self.db.executemany(
             "INSERT INTO order_stage (row, customer_seq, data) VALUES (?, ?, ?)",
-            (row, customer_seq, json.dumps(data, ensure_ascii=False)),
+            ((row, seq, json.dumps(data, ensure_ascii=False)) for row, seq, data in rows),
         )
 
-    def find(self, keys: Iterable[str]) -> int | None:
-        """The staged customer any of these keys belongs to (the earliest), or None."""
+    def seqs_of(self, keys: set[str]) -> dict[str, int]:
+        """The staged customer each of these keys already belongs to (the first to claim it)."""
+        found: dict[str, int] = {}
         keys = list(keys)
-        if not keys:
-            return None
-        marks = ",".join("?" * len(keys))
-        found = self.db.execute(
-            f"SELECT MIN(seq) FROM stage_key WHERE key IN ({marks})", keys
-        ).fetchone()[0]
+        for start in range(0, len(keys), 900):
+            part = keys[start : start + 900]
+            marks = ",".join("?" * len(part))
+            found.update(
+                self.db.execute(f"SELECT key, seq FROM stage_key WHERE key IN ({marks})", part)
+            )
         return found
 
-    def remember(self, keys: Iterable[str], seq: int) -> None:
-        self.db.executemany(
-            "INSERT OR IGNORE INTO stage_key (key, seq) VALUES (?, ?)", ((k, seq) for k in keys)
-        )
+    def remember_pairs(self, pairs: list[tuple[str, int]]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO stage_key (key, seq) VALUES (?, ?)", pairs)
 
     def add_problems(self, problems: list[Problem]) -> None:
         self.db.executemany(
@@ -322,6 +327,9 @@ def prepare(
 
 
 class _Stager:
+    """Stages rows batch by batch: one scratch query finds the keys a batch shares with rows
+    staged before, and the batch's rows are written with one statement per table."""
+
     def __init__(self, scratch: Scratch, options: ImportOptions, system: str):
         self.scratch = scratch
         self.options = options
@@ -329,18 +337,26 @@ class _Stager:
         self.system = system
         self.summary = Summary()
         self._problem_counts: Counter = Counter()
+        self._next_seq = 1
+        # This batch's staged customers (seq -> [row, action, customer id, data]), new keys
+        # and orders; written to the scratch file when the batch ends.
+        self._pending: dict[int, list] = {}
+        self._keys_seen: dict[str, int] = {}
+        self._new_keys: list[tuple[str, int]] = []
+        self._orders: list[tuple] = []
+        self._changed: dict[int, dict] = {}  # earlier batches' customers a row folded into
 
     def add(self, batch: list) -> None:
         if not batch:
             return
-        self.scratch.begin()
         good = []
+        problems_found = []
         for customer, order, problems in batch:
             self.summary.rows += 1
             if order is not None:
                 self.summary.orders += 1
             if problems:
-                self._problems(problems)
+                problems_found += problems
                 if any(p.is_error for p in problems):
                     self.summary.error_rows += 1
                     continue
@@ -348,12 +364,37 @@ class _Stager:
             good.append((customer, order))
         matches = _existing_customers([customer for customer, _ in good], self.system)
         known_orders = _existing_orders([order for _, order in good if order is not None])
+        staged = []
         for (customer, order), match in zip(good, matches, strict=True):
-            seq = self._stage_customer(customer, match, orders=order is not None)
+            if self.mode == "create" and match is not None and match[1] != "external":
+                match = None  # here an e-mail or phone alone does not make the same record
+            keys = self._keys(customer, match)
             if order is not None:
-                self._stage_order(order, seq, known_orders)
-        self.scratch.commit()
+                keys.append(f"o:{order.order_number}")
+            staged.append((customer, order, match, keys))
+        self._keys_seen = self.scratch.seqs_of({k for *_, keys in staged for k in keys})
+        for customer, order, match, keys in staged:
+            order_key = keys.pop() if order is not None else None
+            seq = self._stage_customer(customer, match, keys, orders=order is not None)
+            if order is not None:
+                self._stage_order(order, order_key, seq, known_orders)
+        self._write(problems_found)
         self.summary.problem_counts = dict(self._problem_counts)
+
+    def _write(self, problems: list[Problem]) -> None:
+        scratch = self.scratch
+        scratch.begin()
+        if problems:
+            self._problems(problems)
+        scratch.add_customers(
+            [(seq, *entry[:3], entry[3]) for seq, entry in self._pending.items()]
+        )
+        for seq, data in self._changed.items():
+            scratch.replace_customer(seq, data)
+        scratch.remember_pairs(self._new_keys)
+        scratch.add_orders(self._orders)
+        scratch.commit()
+        self._pending, self._changed, self._new_keys, self._orders = {}, {}, [], []
 
     def _problems(self, problems: list[Problem]) -> None:
         self.scratch.add_problems(problems)
@@ -371,26 +412,39 @@ class _Stager:
         keys += [f"p:{e164}" for _, e164 in customer.phones]
         return keys
 
-    def _stage_customer(self, customer, match, *, orders: bool) -> int:
+    def _remember(self, keys: list[str], seq: int) -> None:
+        for key in keys:
+            if key not in self._keys_seen:
+                self._keys_seen[key] = seq
+                self._new_keys.append((key, seq))
+
+    def _staged(self, seq: int) -> tuple[str, int | None, dict]:
+        """(action, customer id, data) of a customer staged in this batch or before."""
+        if seq in self._pending:
+            _row, action, customer_id, data = self._pending[seq]
+            return action, customer_id, data
+        action, customer_id, data = self.scratch.customer(seq)
+        return action, customer_id, self._changed.get(seq, data)
+
+    def _stage_customer(self, customer, match, keys: list[str], *, orders: bool) -> int:
         """Stage one customer row; returns the seq of the staged customer it ends up in."""
-        data = customer.to_dict()
-        if self.mode == "create" and match is not None and match[1] != "external":
-            match = None  # here an e-mail or phone alone does not make the same record
-        keys = self._keys(customer, match)
         # Creating a record for every row, only the source system's id says "the same
         # record" (however often the file is imported); an orders export repeats its
         # customers on every order, so there the file's own rows are always folded together.
         lookup = keys if orders or self.mode != "create" else [k for k in keys if k[0] in "xc"]
-        earlier = self.scratch.find(lookup)
+        earlier = min((self._keys_seen[k] for k in lookup if k in self._keys_seen), default=None)
         if earlier is not None:
             if not orders:
                 self.summary.in_file_duplicates += 1
-            action, staged = self.scratch.customer(earlier)
+            action, _customer_id, staged = self._staged(earlier)
             if action != "skip" and (orders or self.mode != "skip"):
-                merged = merge_rows(staged, data, overwrite=self.mode == "update_overwrite")
+                merged = merge_rows(staged, customer.to_dict(), overwrite=self.options.overwrite)
                 if merged != staged:
-                    self.scratch.replace_customer(earlier, merged)
-            self.scratch.remember(keys, earlier)
+                    if earlier in self._pending:
+                        self._pending[earlier][3] = merged
+                    else:
+                        self._changed[earlier] = merged
+            self._remember(keys, earlier)
             return earlier
         if match is not None:
             if self.mode in ("skip", "create"):
@@ -402,47 +456,46 @@ class _Stager:
         else:
             action = "create"
             self.summary.create += 1
-        seq = self.scratch.add_customer(
-            customer.row_number, action, match[0] if match else None, data
-        )
-        self.scratch.remember(keys, seq)
+        seq, self._next_seq = self._next_seq, self._next_seq + 1
+        data = customer.to_dict()
+        self._pending[seq] = [customer.row_number, action, match[0] if match else None, data]
+        self._remember(keys, seq)
         if len(self.summary.preview) < PREVIEW_ROWS:
             self.summary.preview.append(
                 {"action": action, "customer_id": match and match[0], **data}
             )
         return seq
 
-    def _stage_order(self, order, customer_seq: int, known_orders: set) -> None:
-        key = f"o:{order.order_number}"
-        if self.scratch.find([key]) is not None:
+    def _stage_order(self, order, key: str, customer_seq: int, known_orders: set) -> None:
+        if key in self._keys_seen:  # the same order number earlier in the file
             self.summary.purchases_existing += 1
             return
-        self.scratch.remember([key], -1)
-        customer_id = self.scratch.db.execute(
-            "SELECT customer_id FROM customer_stage WHERE seq = ?", (customer_seq,)
-        ).fetchone()[0]
+        self._remember([key], -1)
+        _action, customer_id, _data = self._staged(customer_seq)
         if (order.order_number, customer_id) in known_orders:
             self.summary.purchases_existing += 1
             return
         self.summary.purchases += 1
-        self.scratch.add_order(
-            order.row_number,
-            customer_seq,
-            {
-                "order_number": order.order_number,
-                "ordered_at": order.ordered_at.isoformat() if order.ordered_at else None,
-                "currency": order.currency,
-                "total": str(order.total) if order.total is not None else None,
-                "location": order.location,
-                "lines": [
-                    [
-                        line.product,
-                        str(line.quantity),
-                        None if line.unit_price is None else str(line.unit_price),
-                    ]
-                    for line in order.lines
-                ],
-            },
+        self._orders.append(
+            (
+                order.row_number,
+                customer_seq,
+                {
+                    "order_number": order.order_number,
+                    "ordered_at": order.ordered_at.isoformat() if order.ordered_at else None,
+                    "currency": order.currency,
+                    "total": str(order.total) if order.total is not None else None,
+                    "location": order.location,
+                    "lines": [
+                        [
+                            line.product,
+                            str(line.quantity),
+                            None if line.unit_price is None else str(line.unit_price),
+                        ]
+                        for line in order.lines
+                    ],
+                },
+            )
         )
 
 
