@@ -99,12 +99,11 @@ def customer_tokens(
 ) -> str:
     """The search_tokens value for a customer (phones in E.164): every suffix of every word."""
     phone_texts = [form for e164 in phones for form in phone_forms(e164)]
-    suffixes = dict.fromkeys(
-        word[start:]
-        for text in [*names, *emails, *tags, *phone_texts]
-        for word in words(text)
-        for start in range(len(word))
+    # A display name repeats the given and family names: take each word's suffixes once.
+    unique = dict.fromkeys(
+        word for text in [*names, *emails, *tags, *phone_texts] for word in words(text)
     )
+    suffixes = dict.fromkeys(word[start:] for word in unique for start in range(len(word)))
     return " ".join(suffixes)
 
 

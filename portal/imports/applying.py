@@ -118,9 +118,10 @@ class _Writer:
 
     def create(self, chunk: list) -> None:
         ids = bulk.allocate_ids(Customer, len(chunk))
-        self.scratch.set_new_ids(
-            [(cid, seq) for cid, (seq, *_rest) in zip(ids, chunk, strict=True)]
-        )
+        if self.summary.purchases:  # staged orders name their customer by staged row
+            self.scratch.set_new_ids(
+                [(cid, seq) for cid, (seq, *_rest) in zip(ids, chunk, strict=True)]
+            )
         rows, points, addresses, links, references, events = [], [], [], [], [], []
         for cid, (_seq, row_number, _match, data) in zip(ids, chunk, strict=True):
             rows.append(self._customer_row(cid, data))
