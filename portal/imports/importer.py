@@ -429,6 +429,14 @@ def run_check(export_job: ExportJob, progress: jobs.Progress) -> jobs.Result:
             ImportJob.id == job.id
         ).execute()
         return jobs.Result(None, "")
+    except Exception as error:
+        # Otherwise the import would stay "checking" for good: no step accepts it from there.
+        log.exception("check of import %s failed", job.id)
+        ImportJob.update(
+            status="failed", error=json.dumps({"text": repr(error)})[:4000], finished_at=utcnow()
+        ).where(ImportJob.id == job.id).execute()
+        _remove_files(job)
+        raise
     ImportJob.update(
         status="checked",
         total_rows=summary.rows,

@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     customer_report_views,
     erasure_views,
     export_views,
+    import_views,
     privacy_views,
     processing_views,
     report_views,

@@ -68,6 +68,11 @@ ACTION_LABELS = {
     "complaint_customer_replied": _l("Customer replied to a complaint"),
     "complaint_resolution_recorded": _l("Recorded a complaint's resolution"),
     "complaint_rated": _l("Rated the resolution of a complaint"),
+    "import_uploaded": _l("Uploaded a file to import"),
+    "import_cancelled": _l("Stopped an import"),
+    "customers_imported": _l("Imported customers"),
+    "import_undone": _l("Undid an import"),
+    "import_problems_downloaded": _l("Downloaded an import's problems"),
 }
 
 ACTOR_TYPES = {
