@@ -137,6 +137,8 @@ def test_a_shopify_file_is_checked_then_imported_with_everything_it_says(
         (4, "Email", "invalid_email"),
         (5, "Phone", "phone_invalid"),
     ]
+    assert summary.problems[1]["params"]["value"] == "12"  # as the owner sees it, without the '
+
     preview = summary.preview[0]
     assert (preview["given_name"], preview["action"], preview["external_id"]) == (
         "Zofia",

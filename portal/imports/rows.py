@@ -263,7 +263,7 @@ class RowReader:
             try:
                 shown, e164 = self._contacts.phone(part)
             except customers.InvalidPhone as error:
-                params = {"value": part}
+                params = {"value": part.lstrip("'").strip()}  # as shown, without Shopify's '
                 if error.reason == "invalid":
                     params["region"] = error.region or self.options.default_region
                 problems.append(
