@@ -176,7 +176,7 @@ class Scratch:
         # Disposable: a crash only means preparing again.
         connection.execute("PRAGMA journal_mode = OFF")
         connection.execute("PRAGMA synchronous = OFF")
-        connection.execute("PRAGMA cache_size = -32768")
+        connection.execute("PRAGMA cache_size = -8192")  # 8 MiB: the import reads it in order
         return cls(path, connection)
 
     def close(self) -> None:
