@@ -595,3 +595,32 @@ def test_a_huge_single_field_stops_the_check_with_a_clear_message(ctx):
     error = importer.error_of(job)
     assert job.status == "uploaded" and error.code == "field_too_large"
     assert "Row 2" in str(error.message) and Customer.select().count() == 0
+
+
+def test_an_import_holds_no_more_memory_for_a_bigger_file(ctx):
+    """Streaming: the Python heap an import needs does not grow with the number of rows."""
+    import tracemalloc
+
+    peaks = []
+    for count, start in ((3000, 0), (12000, 3000)):
+        rows = [
+            {
+                "First name": f"Given{n}",
+                "Last name": f"Family{n}",
+                "E-mail": f"p{n}@example.com",
+                "Phone": f"+48 5{n:08d}",
+                "City": "Łódź",
+                "Note": "x" * 40,
+            }
+            for n in range(start, start + count)
+        ]
+        job = check(upload(csv_bytes(HEADERS, rows)))
+        tracemalloc.start()
+        try:
+            job = run(job)
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert job.created_count == count
+        peaks.append(peak)
+    assert peaks[1] < 1.3 * peaks[0] and peaks[1] < 40 * 1_048_576, [p >> 20 for p in peaks]
