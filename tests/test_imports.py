@@ -624,3 +624,19 @@ def test_an_import_holds_no_more_memory_for_a_bigger_file(ctx):
         assert job.created_count == count
         peaks.append(peak)
     assert peaks[1] < 1.3 * peaks[0] and peaks[1] < 40 * 1_048_576, [p >> 20 for p in peaks]
+
+
+def test_repeated_rows_differing_only_in_letter_case_give_one_contact(ctx):
+    data = csv_bytes(
+        HEADERS,
+        [
+            {"First name": "Anna", "E-mail": "Anna.Nowak@Example.com", "Phone": "+48 601 000 001"},
+            {"First name": "Anna", "E-mail": "anna.nowak@example.com", "Phone": "+48601000001"},
+        ],
+    )
+    import_file(data)
+    anna = Customer.get()
+    assert sorted((p.kind, p.normalized) for p in anna.contact_points) == [
+        ("email", "anna.nowak@example.com"),
+        ("phone", "+48601000001"),
+    ]

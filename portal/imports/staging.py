@@ -386,9 +386,7 @@ class _Stager:
         scratch.begin()
         if problems:
             self._problems(problems)
-        scratch.add_customers(
-            [(seq, *entry[:3], entry[3]) for seq, entry in self._pending.items()]
-        )
+        scratch.add_customers([(seq, *entry[:3], entry[3]) for seq, entry in self._pending.items()])
         for seq, data in self._changed.items():
             scratch.replace_customer(seq, data)
         scratch.remember_pairs(self._new_keys)
@@ -499,6 +497,10 @@ class _Stager:
         )
 
 
+def _identity(item):
+    return item[1] if isinstance(item, list) else item
+
+
 def merge_rows(base: dict, new: dict, *, overwrite: bool) -> dict:
     """A staged customer with a later row of the same person folded in.
 
@@ -517,9 +519,13 @@ def merge_rows(base: dict, new: dict, *, overwrite: bool) -> dict:
             list(item) if isinstance(item, list | tuple) else item
             for item in merged.get(name) or []
         ]
+        # E-mails and phones are [as written, normalised]: the same contact whatever its case
+        # or spacing. Tags are plain names.
+        known = {_identity(item) for item in items}
         for item in new.get(name) or []:
             item = list(item) if isinstance(item, list | tuple) else item
-            if item not in items:
+            if _identity(item) not in known:
+                known.add(_identity(item))
                 items.append(item)
         merged[name] = items
     return merged
