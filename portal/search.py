@@ -18,6 +18,7 @@ with a GIN index over `array_to_tsvector(...)`; both are kept in step by the dat
 import re
 import unicodedata
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -157,6 +158,29 @@ def refresh(customer_ids: Iterable[int]) -> None:
         values[link.customer_id]["tags"].append(link.tag.name)
     for cid, parts in values.items():
         Customer.update(search_tokens=customer_tokens(**parts)).where(Customer.id == cid).execute()
+
+
+@contextmanager
+def indexed_in_one_go(new_customers):
+    """Index customers bulk-inserted inside the caller's transaction in one statement at the end.
+
+    `new_customers` is a condition on Customer selecting the rows inserted meanwhile. On
+    SQLite the per-row insert trigger is dropped for the duration and the rows are added to
+    the FTS index at once (less than half the time for 100,000 customers); the drop belongs
+    to the transaction, so a failure or a killed process rolls it back with the rows.
+    PostgreSQL's index follows the column by itself.
+    """
+    if is_postgresql(db):
+        yield
+        return
+    (trigger,) = db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'customer_search_insert'"
+    ).fetchone()
+    db.execute_sql("DROP TRIGGER customer_search_insert")
+    yield
+    rows, params = Customer.select(Customer.id, Customer.search_tokens).where(new_customers).sql()
+    db.execute_sql(f"INSERT INTO customer_search (rowid, search_tokens) {rows}", params)
+    db.execute_sql(trigger)
 
 
 # --- asking ---------------------------------------------------------------------------------

@@ -73,6 +73,9 @@ def test_an_import_killed_while_writing_leaves_the_database_as_it_was(app, job_w
         if not is_postgresql(db):
             assert db.execute_sql("PRAGMA integrity_check").fetchall() == [("ok",)]
             assert db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+            # The import drops the search index's insert trigger inside its transaction.
+            trigger = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'customer_search_insert'"
+            assert db.execute_sql(trigger).fetchone() == (1,)
         assert Customer.select().count() == 1
 
         # The next worker finds the import cut off and does it again, from the start.

@@ -176,6 +176,8 @@ def test_a_shopify_file_is_checked_then_imported_with_everything_it_says(
     assert "row 2" in evidence and job.checksum[:16] in evidence
     # Found by search at once; the rows with errors were left out.
     assert found("Wiśniewska") == ["Zofia Wiśniewska"]
+    make_customer("Later", "Added")  # the search index follows new customers again
+    assert found("Added") == ["Later Added"]
     assert found("601234501") == ["Zofia Wiśniewska"]
     assert not Customer.select().where(Customer.given_name.in_(["Broken", "Li"])).exists()
     # The file is gone; its name, size and checksum stay.

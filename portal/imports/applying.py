@@ -11,6 +11,7 @@ so a failure or a killed process leaves the database exactly as it was.
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from peewee import fn
 
 from .. import audit, bulk, customers, id_packing, search
 from ..consent import current_versions
-from ..db import write_transaction
+from ..db import is_postgresql, write_transaction
 from ..extensions import db
 from ..history import cents
 from ..models import (
@@ -72,13 +73,18 @@ def apply(
     """Write the staged rows; the import is marked done in the same transaction."""
     writer = _Writer(job, options, scratch, summary)
     total = max(1, summary.create + summary.update + summary.purchases)
-    with write_transaction(db):
-        for action, write in (("create", writer.create), ("update", writer.update)):
+    with write_transaction(db), _small_page_cache():
+        with search.indexed_in_one_go(Customer.import_job == job.id):
             after = 0
-            while chunk := scratch.customers(action, after, CHUNK):
-                write(chunk)
+            while chunk := scratch.customers("create", after, CHUNK):
+                writer.create(chunk)
                 after = chunk[-1][0]
                 progress(writer.written / total)
+        after = 0
+        while chunk := scratch.customers("update", after, CHUNK):
+            writer.update(chunk)
+            after = chunk[-1][0]
+            progress(writer.written / total)
         after = 0
         while chunk := scratch.orders(after, CHUNK):
             writer.orders(chunk)
@@ -86,6 +92,21 @@ def apply(
             progress(writer.written / total)
         writer.finish()
     return summary
+
+
+@contextmanager
+def _small_page_cache():
+    """A 16 MiB SQLite page cache while importing (the connection's usual 64 MiB would keep a
+    million-row import's memory above 200 MB for no gain: its pages are written once)."""
+    if is_postgresql(db):
+        yield
+        return
+    (usual,) = db.execute_sql("PRAGMA cache_size").fetchone()
+    db.execute_sql("PRAGMA cache_size = -16384")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA cache_size = {int(usual)}")
 
 
 class _Writer:
