@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
@@ -102,10 +103,16 @@ def customer_tokens(
     phone_texts = [form for e164 in phones for form in phone_forms(e164)]
     # A display name repeats the given and family names: take each word's suffixes once.
     unique = dict.fromkeys(
-        word for text in [*names, *emails, *tags, *phone_texts] for word in words(text)
+        word for text in [*names, *emails, *tags, *phone_texts] for word in _cached_words(text)
     )
     suffixes = dict.fromkeys(word[start:] for word in unique for start in range(len(word)))
     return " ".join(suffixes)
+
+
+@lru_cache(maxsize=16384)
+def _cached_words(text: str) -> tuple[str, ...]:
+    """words(), remembered for the names, domains and tags an import repeats thousands of times."""
+    return tuple(words(text))
 
 
 def query_terms(query: str) -> list[str]:
