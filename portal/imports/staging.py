@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..db import is_postgresql
 from ..extensions import db
 from .mapping import Mapping
 from .problems import Problem
@@ -543,11 +544,18 @@ _ACTIVE = "c.erased_at IS NULL AND c.merged_into_id IS NULL"
 
 
 def _select(sql: str, params: list, values: list) -> list[tuple]:
-    """Rows of `sql` where {mark} is one parameter and {marks} the list `values`."""
+    """Rows of `sql` where {mark} is one parameter and {in_values} tests for any of `values`.
+
+    PostgreSQL gets the list as one array (`= ANY(%s)`): one parameter to plan instead of
+    five hundred.
+    """
     if not values:
         return []
     mark = db.param
-    query = sql.format(mark=mark, marks=", ".join([mark] * len(values)))
+    if is_postgresql(db):
+        query = sql.format(mark=mark, in_values=f"= ANY({mark})")
+        return db.execute_sql(query, [*params, list(values)]).fetchall()
+    query = sql.format(mark=mark, in_values=f"IN ({', '.join([mark] * len(values))})")
     return db.execute_sql(query, [*params, *values]).fetchall()
 
 
@@ -567,7 +575,7 @@ def _existing_customers(rows: list, system: str) -> list[tuple[int, str] | None]
         for normalized, customer_id in _select(
             "SELECT p.normalized, p.customer_id FROM contact_point p "
             "JOIN customer c ON c.id = p.customer_id "
-            f"WHERE p.kind = {{mark}} AND p.normalized IN ({{marks}}) AND {_ACTIVE} "
+            f"WHERE p.kind = {{mark}} AND p.normalized {{in_values}} AND {_ACTIVE} "
             "ORDER BY p.customer_id DESC",
             [kind],
             values,
@@ -577,7 +585,7 @@ def _existing_customers(rows: list, system: str) -> list[tuple[int, str] | None]
         _select(
             "SELECT r.value, r.customer_id FROM external_reference r "
             "JOIN customer c ON c.id = r.customer_id "
-            f"WHERE r.system = {{mark}} AND r.value IN ({{marks}}) AND {_ACTIVE}",
+            f"WHERE r.system = {{mark}} AND r.value {{in_values}} AND {_ACTIVE}",
             [system],
             external,
         )
@@ -604,7 +612,7 @@ def _existing_orders(orders: list) -> set[tuple[str, int]]:
     """(order number, customer id) of the purchases already here with these numbers."""
     numbers = list({order.order_number for order in orders})
     rows = _select(
-        "SELECT receipt_number, customer_id FROM purchase WHERE receipt_number IN ({marks})",
+        "SELECT receipt_number, customer_id FROM purchase WHERE receipt_number {in_values}",
         [],
         numbers,
     )
