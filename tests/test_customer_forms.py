@@ -224,9 +224,8 @@ INVALID = [
     ("family_name", {"family_name": "x" * 201}, "Use at most 200 characters."),
     (
         "birth_date",
-        {
-            "birth_date": (date.today() + timedelta(days=3)).isoformat()
-        },  # days=3: the list is built at collection, the test may run after midnight
+        # Three days ahead: this list is built at collection and a run may cross midnight.
+        {"birth_date": (date.today() + timedelta(days=3)).isoformat()},
         "A birth date cannot be in the future.",
     ),
     (
