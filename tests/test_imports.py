@@ -577,11 +577,11 @@ def test_every_import_step_is_audited_without_personal_data(ctx):
 
 def test_ragged_rows_are_reported_and_left_out_the_rest_is_imported(ctx):
     data = (
-        "First name,Last name,E-mail\r\n"
-        "Ala,Kot,ala@example.com\r\n"
-        "Ola,Nowak,ola@example.com,extra,cells\r\n"
-        "Ela\r\n"
-    ).encode()
+        b"First name,Last name,E-mail\r\n"
+        b"Ala,Kot,ala@example.com\r\n"
+        b"Ola,Nowak,ola@example.com,extra,cells\r\n"
+        b"Ela\r\n"
+    )
     job = check(upload(data))
     summary = importer.summary_of(job)
     codes = [(p["row"], p["code"], p["severity"]) for p in summary.problems]
