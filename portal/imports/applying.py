@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from peewee import fn
 
-from .. import audit, bulk, customers, id_packing, search
+from .. import audit, bulk, customers, id_packing, search, settings
 from ..consent import current_versions
 from ..db import is_postgresql, write_transaction
 from ..extensions import db
@@ -401,8 +401,6 @@ class _Writer:
         self.written += len(chunk)
 
     def _currency(self) -> str:
-        from .. import settings
-
         return self.options.default_currency or settings.get("currency")
 
     # Finishing -------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from ..models import ExportJob, ImportJob, SavedMapping, utcnow
 from . import staging
 from .applying import apply
 from .mapping import Mapping, suggest
-from .reading import MAX_BYTES, ImportFileError, Table, open_table, sheet_names
+from .reading import MAX_BYTES, ImportFileError, Table, XlsxTable, open_table, sheet_names
 from .staging import ImportOptions, Scratch, Summary
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def receive(stream, filename: str, staff_id: int | None) -> ImportJob:
         file_format = file_format_of(name)
         with open_table(path, file_format=file_format, max_bytes=limit) as table:
             headers = table.headers
-            file_format = "xlsx" if table.__class__.__name__ == "XlsxTable" else "csv"
+            file_format = "xlsx" if isinstance(table, XlsxTable) else "csv"
             detected = _detected(table)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -357,7 +357,7 @@ def save_choices(job: ImportJob, mapping: Mapping, options: ImportOptions) -> No
     )
 
 
-def _start(job: ImportJob, kind: str, status: str, language: str, staff_id: int | None):
+def _start(job: ImportJob, kind: str, language: str, staff_id: int | None):
     background = jobs.start(
         kind, language=language, params={"import_id": job.id}, created_by=staff_id
     )
@@ -370,7 +370,7 @@ def start_check(job: ImportJob, language: str, staff_id: int | None = None) -> E
     """Check every row in the background: preview, problems, what would be created."""
     _require(job, "uploaded", "checked")
     ImportJob.update(status="checking", error="").where(ImportJob.id == job.id).execute()
-    return _start(job, "import_check", "checking", language, staff_id)
+    return _start(job, "import_check", language, staff_id)
 
 
 def start_import(job: ImportJob, language: str, staff_id: int | None = None) -> ExportJob:
@@ -383,7 +383,7 @@ def start_import(job: ImportJob, language: str, staff_id: int | None = None) -> 
     )
     if not claimed:
         raise ImportStateError(f"import {job.id} was started already")
-    return _start(job, "import_run", "importing", language, staff_id)
+    return _start(job, "import_run", language, staff_id)
 
 
 def cancel(job: ImportJob, staff_id: int | None) -> None:
