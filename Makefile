@@ -26,14 +26,15 @@ extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
-# The job worker (reports now, imports next) runs beside the web server and stops with it.
+# The job worker runs beside the web server and stops with it. The development server speaks
+# plain HTTP, so the session cookie is not marked Secure here (it is by default).
 run: setup fonts
 	$(FLASK) db upgrade
 	$(FLASK) demo --customers $(DEMO_CUSTOMERS) --if-empty
 	@mkdir -p instance
 	$(BIN)/huey_consumer portal.jobs.huey --workers 2 --delay 0.2 --max-delay 1 --logfile instance/worker.log & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	SESSION_COOKIE_SECURE=0 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # PDFs: DejaVu Sans for Latin (Polish included) and Cyrillic, Noto Sans CJK for Chinese
 # (WeasyPrint draws empty boxes, without a warning, when a script has no font).
@@ -70,9 +71,12 @@ clean:
 # Benchmarks print tables and write bench/results/*.json. The workspace benchmark builds a
 # 1,000,000-customer database once (about 12 minutes on SQLite) and reuses it; the import
 # benchmark ends with a 1,000,000-row import (about 12 minutes; --skip-million leaves it out).
+# The load benchmark (Locust, from the bench extra) holds 50 staff for 60 s on each engine.
 bench: setup
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/demo_generation.py --customers 100000 --postgresql postgresql://postgres@127.0.0.1:5432/postgres
 	$(BIN)/python bench/workspace_bench.py --engine sqlite
 	$(BIN)/python bench/workspace_bench.py --engine postgresql
 	$(BIN)/python bench/import_bench.py --postgresql postgresql://postgres@127.0.0.1:5432/postgres
+	$(BIN)/python bench/load_bench.py --engine both --users 50 --duration 60 --postgresql postgresql://postgres@127.0.0.1:5432/postgres

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, i18n, jobs, passwords, settings
+from . import config, i18n, jobs, passwords, security, settings
 from .db import database_from_url
 from .extensions import babel, csrf, db, limiter, login_manager
 from .models import utcnow
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         default_translation_directories=str(ROOT / "translations"),
     )
     i18n.install(app)
+    security.install(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals.update(business_name=lambda: settings.get("business_name"), now=utcnow)
@@ -79,7 +80,7 @@ def _init_database(app: Flask) -> None:
 def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from .models import StaffAccount
+    from . import sign_in_sessions, web
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
@@ -91,6 +92,6 @@ def _init_login(app: Flask) -> None:
     def load_staff(user_id: str):
         if not user_id.isdigit():
             return None
-        account = StaffAccount.get_or_none(StaffAccount.id == int(user_id))
-        # A deactivated account's open sessions end at its next request.
-        return account if account and account.active else None
+        # Only a live server-side session signs in (ended at sign-out, password change and
+        # deactivation); a deactivated account's open sessions end at its next request.
+        return sign_in_sessions.staff_for(web.session_token(), int(user_id))

@@ -59,7 +59,14 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FROM": env("MAIL_FROM", "Kartoteka <no-reply@localhost>"),
         # Without MAIL_SERVER, messages are written here for developers to read.
         "MAIL_OUTBOX_DIR": env("MAIL_OUTBOX_DIR", str(instance / "outbox")),
-        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
+        # Secure by default; only a development server on plain http://127.0.0.1 turns it off
+        # (`make run` does), since a browser does not send a Secure cookie over plain HTTP.
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", True),
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", True),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # How many proxies (Caddy, nginx) stand in front and set X-Forwarded-For/-Proto/-Host;
+        # 0 when clients connect directly. wsgi.py trusts that many hops (werkzeug's ProxyFix).
+        "PROXY_FIX_HOPS": int(env("PROXY_FIX_HOPS", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "kartoteka_staff",

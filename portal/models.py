@@ -72,10 +72,25 @@ class StaffAccount(BaseModel):
     preferred_language = CharField(max_length=8, null=True)
     created_at = DateTimeField(default=utcnow)
     last_sign_in_at = DateTimeField(null=True)
+    # Two-factor sign-in (portal/two_factor.py): the TOTP secret sealed with ENCRYPTION_KEYS,
+    # stored when set-up starts and in use once confirmed (totp_enabled_at).
+    totp_secret = BlobField(null=True)
+    totp_key_id = CharField(max_length=32, default="")
+    totp_enabled_at = DateTimeField(null=True)
+    totp_last_step = IntegerField(default=0)  # the last time step used: a code works once
 
     @property
     def is_owner(self) -> bool:
         return self.role == "owner"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def needs_two_factor_setup(self) -> bool:
+        """Owners can export the whole base: they sign in with a second factor."""
+        return self.is_owner and not self.has_two_factor
 
     # Flask-Login's user protocol
     is_authenticated = True
@@ -91,6 +106,14 @@ class StaffAccount(BaseModel):
     @classmethod
     def by_email(cls, email: str):
         return cls.select().where(cls.email == email.strip().lower())
+
+
+class RecoveryCode(BaseModel):
+    """A single-use code that signs an owner in when their authenticator is lost."""
+
+    staff = ForeignKeyField(StaffAccount, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = CharField(max_length=64)  # SHA-256: the codes are random, 50 bits each
+    used_at = DateTimeField(null=True)
 
 
 # --- Customers and what is known about them --------------------------------------------
@@ -631,6 +654,17 @@ class ErasureTombstone(BaseModel):
     removed = TextField(default="{}")  # how many rows of each kind went, for the receipt
 
 
+class SignInSession(BaseModel):
+    """A signed-in browser, staff or customer. The session cookie carries a random token and
+    this table its hash: signing out, a password change or deactivation deletes the row, and
+    a copy of the old cookie no longer signs anyone in."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    staff = ForeignKeyField(StaffAccount, null=True, on_delete="CASCADE", backref="sessions")
+    customer = ForeignKeyField(Customer, null=True, on_delete="CASCADE", index=True)
+    created_at = DateTimeField(default=utcnow)
+
+
 ALL_MODELS = [
     Setting,
     Location,
@@ -658,6 +692,8 @@ ALL_MODELS = [
     PrivacyRequest,
     ExportJob,
     ImportChange,
+    RecoveryCode,
+    SignInSession,
     SavedMapping,
     Segment,
     CustomerMerge,

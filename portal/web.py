@@ -2,17 +2,48 @@
 
 from urllib.parse import urlparse
 
-from flask import abort, request
+from flask import abort, redirect, request, session, url_for
 from flask_login import current_user
 
-from . import audit
+from . import audit, sign_in_sessions
 from .extensions import login_manager
+
+SESSION_TOKEN = "session_token"
+# Where an owner who has not set up two-factor sign-in yet may go meanwhile.
+BEFORE_TWO_FACTOR = {"staff.two_factor_setup"}
+
+
+def begin_session(*, staff_id: int | None = None, customer_id: int | None = None) -> None:
+    """Start a clean session bound to a new server-side sign-in session, keeping only the
+    chosen language; whatever session this browser had ends on the server too."""
+    language = session.get("language")
+    sign_in_sessions.end(session.get(SESSION_TOKEN))
+    session.clear()
+    if language:
+        session["language"] = language
+    session[SESSION_TOKEN] = sign_in_sessions.start(staff_id=staff_id, customer_id=customer_id)
+
+
+def end_session() -> None:
+    """End this browser's sign-in on the server and in the cookie, keeping the language."""
+    language = session.get("language")
+    sign_in_sessions.end(session.get(SESSION_TOKEN))
+    session.clear()
+    if language:
+        session["language"] = language
+
+
+def session_token() -> str | None:
+    return session.get(SESSION_TOKEN)
 
 
 def require_staff():
-    """before_request hook: staff workspace pages need a signed-in staff account."""
+    """before_request hook: staff workspace pages need a signed-in staff account; an owner
+    without two-factor sign-in is sent to set it up first."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.needs_two_factor_setup and request.endpoint not in BEFORE_TWO_FACTOR:
+        return redirect(url_for("staff.two_factor_setup"))
     return None
 
 
@@ -22,6 +53,8 @@ def require_owner():
         return login_manager.unauthorized()
     if not current_user.is_owner:
         abort(403)
+    if current_user.needs_two_factor_setup:
+        return redirect(url_for("staff.two_factor_setup"))
     return None
 
 

@@ -4,14 +4,17 @@ clients with CSRF enforced, and the personas owner and staff."""
 import os
 import re
 import shutil
+import time
 
 import psycopg
+import pyotp
 import pytest
 
-from portal import create_app, migrations
+from portal import create_app, migrations, two_factor
 from portal.accounts import create_staff
 from portal.db import database_from_url
 from portal.extensions import db
+from portal.models import StaffAccount, utcnow
 from tests.job_worker import job_worker  # noqa: F401  (fixture: a real Huey worker process)
 from tests.mail_server import smtp_server  # noqa: F401  (fixture: a real SMTP server on loopback)
 
@@ -36,6 +39,8 @@ def base_config(database_url: str) -> dict:
         "SECRET_KEY": "test-secret-not-for-production",
         "ENCRYPTION_KEYS": [ENCRYPTION_KEY],
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Tests serve over plain http://127.0.0.1; test_security_headers checks the Secure default.
+        "SESSION_COOKIE_SECURE": False,
         # Cheap Argon2 in tests: the default costs ~130 ms and 64 MiB per hash (STACK-NOTES).
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8,
@@ -124,7 +129,33 @@ def client(app):
 
 @pytest.fixture
 def owner(app):
-    return create_staff("Olga Owner", "owner@example.com", PASSWORD, role="owner")
+    account = create_staff("Olga Owner", "owner@example.com", PASSWORD, role="owner")
+    enrol_two_factor(app, account)
+    return account
+
+
+def enrol_two_factor(app, account) -> None:
+    """Owners sign in with a second factor: give the account an authenticator, as if set up
+    earlier (tests/test_two_factor.py goes through the set-up pages themselves)."""
+    with app.app_context():
+        two_factor.begin_setup(account)
+    StaffAccount.update(totp_enabled_at=utcnow()).where(StaffAccount.id == account.id).execute()
+    account.totp_enabled_at = utcnow()
+
+
+def authenticator_code(app, account) -> str:
+    """The code the owner's authenticator app shows, one not used yet: a code works once, and
+    the server accepts the previous, current and next 30-second step, so a fourth sign-in
+    within one step waits for the next."""
+    with app.app_context():
+        secret = two_factor.secret_of(account)
+    while True:
+        last = StaffAccount.get_by_id(account.id).totp_last_step
+        current = int(time.time() // two_factor.STEP_SECONDS)
+        step = max(current - 1, last + 1)
+        if step <= current + 1:
+            return pyotp.TOTP(secret).at(step * two_factor.STEP_SECONDS)
+        time.sleep((current + 1) * two_factor.STEP_SECONDS - time.time() + 0.05)
 
 
 @pytest.fixture
@@ -144,12 +175,18 @@ def csrf_token_from(client, path: str = "/sign-in") -> str:
 
 
 def sign_in(client, account, password: str = PASSWORD, **extra):
+    """Sign in through the form; an owner's second step is answered with their app's code."""
     token = csrf_token_from(client)
-    return client.post(
+    response = client.post(
         "/sign-in",
         data={"email": account.email, "password": password, "csrf_token": token},
         **extra,
     )
+    if response.status_code == 303 and response.headers["Location"] == "/sign-in/code":
+        code = authenticator_code(client.application, account)
+        token = csrf_token_from(client, "/sign-in/code")
+        response = client.post("/sign-in/code", data={"code": code, "csrf_token": token}, **extra)
+    return response
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal import customer_links
-from portal.customer import session as customer_session
+from portal import customer_links, sign_in_sessions
 from portal.models import AuditEvent, CustomerSignInLink, utcnow
 from tests.conftest import csrf_token_from
 from tests.customer_signin import follow_link, link_path_in, sign_in_customer
@@ -159,7 +158,7 @@ def test_sign_out_ends_the_customer_session(app, client, anna):
 
 
 def test_session_expires_after_its_lifetime(app, client, anna, monkeypatch):
-    monkeypatch.setattr(customer_session, "SESSION_LIFETIME", timedelta(seconds=1))
+    monkeypatch.setattr(sign_in_sessions, "CUSTOMER_LIFETIME", timedelta(seconds=1))
     sign_in_customer(client, anna)
     assert client.get("/me/").status_code == 200
     time.sleep(1.2)

@@ -4,8 +4,9 @@ plain words, reading replies (never internal notes), replying, and reaching only
 import pytest
 
 from portal import complaints
-from portal.models import AuditEvent, Complaint, ComplaintMessage, utcnow
+from portal.models import AuditEvent, Complaint, ComplaintMessage
 from tests.conftest import csrf_token_from
+from tests.customer_signin import start_customer_session
 from tests.factories import make_customer
 
 NOTE_MARKER = "INTERNAL-NOTE-MARKER-7431"
@@ -14,11 +15,7 @@ REPLY_TEXT = "We are sending you a new teapot lid today."
 
 def signed_in(app, customer):
     """A browser of its own with the customer signed in (as the e-mailed link would do)."""
-    browser = app.test_client()
-    with browser.session_transaction() as session:
-        session["customer_id"] = customer.id
-        session["customer_signed_in_at"] = utcnow().isoformat()
-    return browser
+    return start_customer_session(app.test_client(), customer)
 
 
 @pytest.fixture

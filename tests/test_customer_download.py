@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from portal import complaints, consent, customer_data, history
 from portal.models import AuditEvent, ComplaintMessage, utcnow
+from tests.customer_signin import start_customer_session
 from tests.factories import make_customer
 
 FORMATS = ("pdf", "json", "csv")
@@ -18,11 +19,7 @@ FORMATS = ("pdf", "json", "csv")
 
 def sign_in_customer(client, customer, language=None):
     """A customer session as the e-mailed link would start it (portal/customer/session.py)."""
-    with client.session_transaction() as session:
-        session["customer_id"] = customer.id
-        session["customer_signed_in_at"] = utcnow().isoformat()
-        if language:
-            session["language"] = language
+    start_customer_session(client, customer, language)
 
 
 def buy(customer, *products, receipt=""):

@@ -11,6 +11,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from portal import erasure, retention, settings
 from portal.models import AuditEvent, Customer, ErasureRequest, utcnow
 from tests.conftest import csrf_token_from
+from tests.customer_signin import start_customer_session
 from tests.factories import make_customer
 
 ADDRESS = "anna@example.com"
@@ -18,11 +19,8 @@ LINK = re.compile(r"http://localhost(/me/erase/confirm/\S+)")
 
 
 def signed_in(app, customer):
-    browser = app.test_client()
-    with browser.session_transaction() as session:
-        session["customer_id"] = customer.id
-        session["customer_signed_in_at"] = utcnow().isoformat()
-    return browser
+    """A browser of its own with the customer signed in (as the e-mailed link would do)."""
+    return start_customer_session(app.test_client(), customer)
 
 
 @pytest.fixture

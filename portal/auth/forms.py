@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -20,3 +20,12 @@ class SignInForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Language"), validators=[DataRequired()])
+
+
+class SecondStepForm(FlaskForm):
+    """The code from the authenticator app, or one recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Enter the code from your app.")), Length(max=40)],
+    )

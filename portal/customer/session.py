@@ -1,16 +1,14 @@
 """Who the signed-in customer is. One place keeps the customer's session: `sign_in_customer`,
 `sign_out_customer`, `current_customer`, and the blueprint's `require_customer` hook."""
 
-from datetime import timedelta
-
 from flask import g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-from ..models import Customer, utcnow
+from .. import sign_in_sessions
+from ..models import Customer
+from ..web import begin_session, end_session, session_token
 
 SESSION_KEY = "customer_id"
-SIGNED_IN_AT = "customer_signed_in_at"
-SESSION_LIFETIME = timedelta(hours=2)
 # Pages of the area a visitor reaches without being signed in (the sign-in itself).
 PUBLIC_ENDPOINTS = {
     "customer.sign_in",
@@ -27,17 +25,13 @@ def sign_in_customer(customer: Customer) -> None:
     if current_user.is_authenticated:
         logout_user()
     # Keep the language chosen before signing in; else the customer's own.
-    language = session.get("language") or customer.preferred_language
-    session.clear()
-    if language:
-        session["language"] = language
+    session.setdefault("language", customer.preferred_language)
+    begin_session(customer_id=customer.id)
     session[SESSION_KEY] = customer.id
-    session[SIGNED_IN_AT] = utcnow().isoformat()
 
 
 def sign_out_customer() -> None:
-    session.pop(SESSION_KEY, None)
-    session.pop(SIGNED_IN_AT, None)
+    end_session()
 
 
 def current_customer() -> Customer | None:
@@ -46,12 +40,8 @@ def current_customer() -> Customer | None:
         return g.customer
     customer = None
     customer_id = session.get(SESSION_KEY)
-    started = session.get(SIGNED_IN_AT)
-    if customer_id and started:
-        from datetime import datetime
-
-        if utcnow() - datetime.fromisoformat(started) <= SESSION_LIFETIME:
-            customer = Customer.active().where(Customer.id == customer_id).first()
+    if customer_id:
+        customer = sign_in_sessions.customer_for(session_token(), customer_id)
         if customer is None:
             sign_out_customer()
     g.customer = customer

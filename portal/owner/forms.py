@@ -32,3 +32,22 @@ class StaffAccountForm(FlaskForm):
             Length(min=10, max=1024, message=_l("Use at least %(min)d characters.")),
         ],
     )
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new first password an owner gives a person who forgot theirs."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Enter a new password.")),
+            Length(min=10, max=1024, message=_l("Use at least %(min)d characters.")),
+        ],
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice("staff", _l("Staff")), SelectChoice("owner", _l("Owner"))],
+    )

@@ -7,6 +7,7 @@ bp.before_request(require_staff)
 
 # Views are split by resource; each module registers its routes on bp.
 from . import (  # noqa: E402,F401
+    account_views,
     complaint_board_views,
     complaint_views,
     consent_views,

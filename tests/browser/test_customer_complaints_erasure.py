@@ -4,18 +4,15 @@ HTMX, ask for erasure; screenshots in English, Russian and on a phone."""
 import pytest
 
 from portal import complaints
-from portal.models import ComplaintMessage, ErasureRequest, utcnow
+from portal.models import ComplaintMessage, ErasureRequest
 from tests.browser.htmx import wait_until_settled
+from tests.customer_signin import start_customer_session
 from tests.factories import make_customer
 
 
 def session_cookie(app, customer, language):
     """The cookie of a signed-in customer (the e-mailed link is another test's subject)."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["customer_id"] = customer.id
-        session["customer_signed_in_at"] = utcnow().isoformat()
-        session["language"] = language
+    client = start_customer_session(app.test_client(), customer, language)
     return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
 
 
