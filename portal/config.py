@@ -40,6 +40,8 @@ def from_environment(instance_path: str) -> dict:
     return {
         "SECRET_KEY": secret_key,
         "ENCRYPTION_KEYS": [k.strip() for k in encryption_keys.split(",") if k.strip()],
+        # Keys erasure tombstones' hashes (portal/erasure.py); empty: derived from SECRET_KEY.
+        "TOMBSTONE_KEY": env("TOMBSTONE_KEY", ""),
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'kartoteka.db'}",
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "SIGN_IN_LIMIT_PER_ADDRESS": env("SIGN_IN_LIMIT_PER_ADDRESS", "10 per minute"),

@@ -14,6 +14,7 @@ from portal import create_app, migrations, two_factor
 from portal.accounts import create_staff
 from portal.db import database_from_url
 from portal.extensions import db
+from portal.identifiers import Keyring
 from portal.models import StaffAccount, utcnow
 from tests.job_worker import job_worker  # noqa: F401  (fixture: a real Huey worker process)
 from tests.mail_server import smtp_server  # noqa: F401  (fixture: a real SMTP server on loopback)
@@ -143,12 +144,12 @@ def enrol_two_factor(app, account) -> None:
     account.totp_enabled_at = utcnow()
 
 
-def authenticator_code(app, account) -> str:
+def authenticator_code(account) -> str:
     """The code the owner's authenticator app shows, one not used yet: a code works once, and
     the server accepts the previous, current and next 30-second step, so a fourth sign-in
     within one step waits for the next."""
-    with app.app_context():
-        secret = two_factor.secret_of(account)
+    stored = StaffAccount.get_by_id(account.id)
+    secret = Keyring([ENCRYPTION_KEY]).decrypt(stored.totp_secret, stored.totp_key_id)
     while True:
         last = StaffAccount.get_by_id(account.id).totp_last_step
         current = int(time.time() // two_factor.STEP_SECONDS)
@@ -183,7 +184,7 @@ def sign_in(client, account, password: str = PASSWORD, **extra):
         **extra,
     )
     if response.status_code == 303 and response.headers["Location"] == "/sign-in/code":
-        code = authenticator_code(client.application, account)
+        code = authenticator_code(account)
         token = csrf_token_from(client, "/sign-in/code")
         response = client.post("/sign-in/code", data={"code": code, "csrf_token": token}, **extra)
     return response

@@ -86,7 +86,7 @@ def test_sign_in_asks_for_the_code_and_accepts_it_once(app, owner):
     assert wrong.status_code == 422
     assert "That code is not right" in wrong.get_data(as_text=True)
     assert audited("two_factor_failed") == 1
-    code = authenticator_code(app, owner)
+    code = authenticator_code(owner)
     assert post_code(browser, "/sign-in/code", code).status_code == 303
     assert browser.get("/owner/staff").status_code == 200
     event = AuditEvent.select().where(AuditEvent.action == "signed_in").get()
