@@ -3,7 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from . import identifiers
+from . import identifiers, two_factor
 
 keys_cli = AppGroup("keys", help="Encryption keys for sensitive identifiers.")
 SHOW_FAILED = 20
@@ -57,6 +57,11 @@ def rotate(batch_size):
 
     click.echo(f"Re-encrypting identifiers under key {keyring.current_id}...")
     result = identifiers.rotate(batch_size=batch_size, keyring=keyring, on_batch=report)
+    secrets_moved = two_factor.rotate_secrets(keyring)
+    if secrets_moved:
+        click.echo(
+            f"Re-encrypted {secrets_moved} two-factor secrets under key {keyring.current_id}."
+        )
     if not result.to_do:
         click.echo(f"Nothing to do: every identifier is already under key {result.key_id}.")
         return

@@ -156,3 +156,21 @@ def reset(account: StaffAccount) -> None:
         totp_secret=None, totp_key_id="", totp_enabled_at=None, totp_last_step=0
     ).where(StaffAccount.id == account.id).execute()
     RecoveryCode.delete().where(RecoveryCode.staff == account.id).execute()
+
+
+def rotate_secrets(keyring) -> int:
+    """Re-seal the TOTP secrets not under the keyring's current key (`flask keys rotate`);
+    a row is only rewritten if it still has the key it was read with."""
+    rotated = 0
+    stale = StaffAccount.select().where(
+        StaffAccount.totp_secret.is_null(False), StaffAccount.totp_key_id != keyring.current_id
+    )
+    for account in stale:
+        secret = keyring.decrypt(account.totp_secret, account.totp_key_id)
+        ciphertext, key_id = keyring.encrypt(secret)
+        rotated += (
+            StaffAccount.update(totp_secret=ciphertext, totp_key_id=key_id)
+            .where(StaffAccount.id == account.id, StaffAccount.totp_key_id == account.totp_key_id)
+            .execute()
+        )
+    return rotated

@@ -4,7 +4,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from portal import identifiers
-from portal.models import AuditEvent, SensitiveIdentifier
+from portal.models import AuditEvent, SensitiveIdentifier, StaffAccount
 from tests.conftest import ENCRYPTION_KEY
 from tests.factories import make_customer
 
@@ -158,3 +158,21 @@ def test_a_malformed_key_stops_the_rotation_with_a_clear_message(app, under_a):
     assert result.exit_code == 1
     assert "Entry 1 of ENCRYPTION_KEYS is not a key" in result.output
     assert key_ids() == {identifiers.key_id(KEY_A)}
+
+
+def test_rotation_moves_owners_two_factor_secrets_too(app, owner):
+    old_secret = identifiers.Keyring([KEY_A]).decrypt(
+        StaffAccount.get_by_id(owner.id).totp_secret, identifiers.key_id(KEY_A)
+    )
+    configure(app, KEY_B, KEY_A)
+
+    result = run(app, "rotate")
+
+    assert result.exit_code == 0, result.output
+    assert "Re-encrypted 1 two-factor secrets" in result.output
+    account = StaffAccount.get_by_id(owner.id)
+    assert account.totp_key_id == identifiers.key_id(KEY_B)
+    # Readable with the new key alone: the old one can now be removed.
+    assert (
+        identifiers.Keyring([KEY_B]).decrypt(account.totp_secret, account.totp_key_id) == old_secret
+    )
