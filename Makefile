@@ -45,13 +45,18 @@ fonts:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-noto-cjk fonts-dejavu-core >/dev/null; \
 	fi
 
-# Tests also need Debian's Chromium (Playwright cannot download its own browser here) and
-# poppler-utils (pdftoppm, to look at PDF pages).
+# Tests also need Debian's Chromium (Playwright cannot download its own browser here),
+# poppler-utils (pdftoppm, to look at PDF pages) and the PostgreSQL client tools.
 system-deps: fonts
 	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null; then \
 		echo "Installing Debian's chromium and poppler-utils..."; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	fi
+	@if ! command -v pg_dump >/dev/null; then \
+		echo "Installing Debian's postgresql-client (pg_dump, pg_restore: backups on PostgreSQL)..."; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-client >/dev/null; \
 	fi
 
 test: setup system-deps

@@ -27,6 +27,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet import _writer as sheet_writer
 from peewee import fn
 
 from . import contact_lists, customer_list, id_packing, jobs, settings
@@ -319,12 +320,21 @@ _TIME_FORMAT = "yyyy-mm-dd hh:mm"
 class _XlsxFile:
     """A write-only workbook: rows go to a temporary file as they come, so memory stays flat."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path) -> None:
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet(_("Customers"))
         for index, width in enumerate(_XLSX_WIDTHS, 1):
             self.sheet.column_dimensions[get_column_letter(index)].width = width
         self.sheet.freeze_panes = "A2"
+        # openpyxl keeps the rows in a temporary file until it saves: by default in the system's
+        # temporary folder, where a killed worker leaves them for good. Beside the file being
+        # made (`path.rows`), the next worker removes it with the rest of the cut-off run
+        # (jobs.resume_interrupted). As the sheet's first append would, after widths and panes.
+        rows = path.with_name(path.name + ".rows")
+        os.close(os.open(rows, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        sheet_writer.ALL_TEMP_FILES.append(str(rows))  # what openpyxl's cleanup expects
+        self.sheet._writer = sheet_writer.WorksheetWriter(self.sheet, out=str(rows))
+        self.sheet._writer.write_top()
 
     def header(self, names: list[str]) -> None:
         bold = Font(bold=True)
@@ -387,7 +397,7 @@ def _opened(path: Path, file_format: str):
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
             yield _CsvFile(handle)
         return
-    workbook = _XlsxFile()
+    workbook = _XlsxFile(path)
     try:
         yield workbook
         workbook.save(path)

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,14 +114,30 @@ def _run_task(job_id: int) -> None:
     run(job_id)
 
 
+_startup = threading.Lock()
+_resumed_here = False
+
+
 @huey.on_startup()
 def resume_interrupted() -> list[int]:
-    """Queue again the jobs a killed worker left "running" (its task was already off the queue).
+    """Queue again the jobs a killed worker left behind: "running" ones (their task was already
+    off the queue), and "queued" ones whose task is gone (taken off the queue by a worker killed
+    before it started the job, or never queued by a web process killed in between).
 
-    Runs as each worker thread starts; the conditional update lets only one of them take a job.
-    Assumes one consumer process per queue (with any number of worker threads): a second
-    consumer starting beside a busy one would also restart the jobs the first is building.
+    Huey calls this as each worker thread starts; only the first looks, since a later one would
+    mistake a job an earlier thread has just started for one a killed worker left. A task queued
+    twice builds its job once (`_build` claims it). Assumes one consumer process per queue: a
+    second consumer starting beside a busy one would also restart the jobs the first is building.
     """
+    global _resumed_here
+    with _startup:
+        if _resumed_here:
+            return []
+        _resumed_here = True
+        return _resume()
+
+
+def _resume() -> list[int]:
     app = _application()
     resumed = []
     with app.app_context():
@@ -128,19 +145,33 @@ def resume_interrupted() -> list[int]:
         try:
             for job in ExportJob.select(ExportJob.id).where(ExportJob.status == "running"):
                 taken = (
-                    ExportJob.update(status="queued", progress=0, step="")
+                    ExportJob.update(status="queued", progress=0, step="", file_path="")
                     .where((ExportJob.id == job.id) & (ExportJob.status == "running"))
                     .execute()
                 )
                 if taken:
+                    _remove_partial_files(app, job.id)
                     resumed.append(job.id)
+            waiting = {t.args[0] for t in huey.pending() if isinstance(t, _run_task.task_class)}
+            orphans = ExportJob.select(ExportJob.id).where(ExportJob.status == "queued")
+            lost = [job.id for job in orphans if job.id not in waiting and job.id not in resumed]
         finally:
             if opened:
                 db.close()
     for job_id in resumed:
         log.warning("job %s was cut off by a stopped worker: building it again", job_id)
         _run_task(job_id)
-    return resumed
+    for job_id in lost:
+        log.warning("job %s was queued but its task was lost: queuing it again", job_id)
+        _run_task(job_id)
+    return resumed + lost
+
+
+def _remove_partial_files(app: Flask, job_id: int) -> None:
+    """Delete what a cut-off run left half-written (scratch_file's names): it names customers,
+    and once the job is built again nothing points at it, so nothing else would remove it."""
+    for path in exports_folder(app).glob(f"{job_id}-*.part*"):
+        path.unlink(missing_ok=True)
 
 
 def run(job_id: int) -> None:
@@ -170,11 +201,13 @@ def _application() -> Flask:
 
 
 def _build(job: ExportJob, app: Flask) -> None:
-    if job.status != "queued":
-        return  # already built (a task delivered twice)
-    ExportJob.update(status="running", started_at=utcnow(), progress=0).where(
-        ExportJob.id == job.id
-    ).execute()
+    claimed = (
+        ExportJob.update(status="running", started_at=utcnow(), progress=0)
+        .where((ExportJob.id == job.id) & (ExportJob.status == "queued"))
+        .execute()
+    )
+    if not claimed:
+        return  # built, or being built, by another task for the same job (queued twice)
 
     def progress(percent: int, step: str = "") -> None:
         ExportJob.update(progress=max(0, min(100, int(percent))), step=step[:200]).where(
