@@ -44,6 +44,8 @@ def from_environment(instance_path: str) -> dict:
         "TOMBSTONE_KEY": env("TOMBSTONE_KEY", ""),
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'kartoteka.db'}",
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis unreachable: count in this process's memory meanwhile, rather than fail sign-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "SIGN_IN_LIMIT_PER_ADDRESS": env("SIGN_IN_LIMIT_PER_ADDRESS", "10 per minute"),
         "SIGN_IN_LIMIT_PER_ACCOUNT": env("SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         # Customers' e-mailed sign-in links (the self-service area, /me).

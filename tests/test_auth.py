@@ -3,8 +3,11 @@
 import pytest
 from argon2 import PasswordHasher
 
+from portal import create_app
+from portal.accounts import create_staff
+from portal.extensions import db
 from portal.models import AuditEvent, StaffAccount
-from tests.conftest import PASSWORD, csrf_token_from, sign_in
+from tests.conftest import PASSWORD, base_config, csrf_token_from, sign_in
 
 
 def audit_actions():
@@ -163,3 +166,20 @@ def test_wrong_password_message_is_translated(client, staff_member, language, me
         client, staff_member, password="wrong", headers={"Accept-Language": language}
     )
     assert message in response.get_data(as_text=True)
+
+
+def test_sign_in_still_works_and_is_limited_when_redis_is_unreachable(database_url, tmp_path):
+    """The limiter's Redis is down: sign-in neither fails with 500 nor goes unlimited."""
+    config = base_config(database_url)
+    config.update(
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",  # nothing listens on port 1
+        SIGN_IN_LIMIT_PER_ADDRESS="3 per minute",
+    )
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
+    try:
+        account = create_staff("Sam Staff", "sam@example.com", PASSWORD)
+        browser = app.test_client()
+        statuses = [sign_in(browser, account, "wrong password").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+    finally:
+        db.close_all()
