@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import config, i18n, jobs, passwords, security, settings
 from .db import database_from_url
@@ -11,6 +12,14 @@ from .extensions import babel, csrf, db, limiter, login_manager
 from .models import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:…>` in our routes: ids fit a 32-bit integer column on both engines."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -22,6 +31,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    # Record ids in paths: a number too large for the database's integer is no record (404),
+    # not an overflow (500).
+    app.url_map.converters["int"] = RecordIdConverter
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)

@@ -26,6 +26,7 @@ LIST_COLUMNS = (
     Customer.last_activity_at,
 )
 SEGMENT_COUNT_CAP = 100_000
+CONSENT_STATES = ("", "granted", "not_granted", "never_asked")
 
 # sort name → (column, descending). Every sort ends on the id, so keyset paging is exact.
 SORTS = {
@@ -43,7 +44,7 @@ class Filters:
     tier: str = ""
     city: str = ""
     consent_purpose: int | None = None
-    consent_state: str = ""  # "", "granted", "not_granted", "never_asked"
+    consent_state: str = ""  # one of CONSENT_STATES
     purchased_since: date | None = None
     purchased_before: date | None = None
     min_spend: Decimal | None = None
@@ -57,17 +58,33 @@ class Filters:
 
     @classmethod
     def from_json(cls, text: str) -> "Filters":
+        """Filters from to_json's text; ValueError for anything to_json does not write (the
+        text comes back from a page, so it may have been edited on the way)."""
         raw = json.loads(text or "{}")
-        known = {f.name: f.type for f in fields(cls)}
+        if not isinstance(raw, dict):
+            raise ValueError("filters are a JSON object")
+        known = {f.name for f in fields(cls)}
         values = {}
-        for name, value in raw.items():
-            if name not in known:
-                continue
-            if name in ("purchased_since", "purchased_before"):
-                value = date.fromisoformat(value)
-            elif name in ("min_spend", "max_spend"):
-                value = Decimal(value)
-            values[name] = value
+        try:
+            for name, value in raw.items():
+                if name not in known:
+                    continue
+                if name in ("purchased_since", "purchased_before"):
+                    value = date.fromisoformat(value)
+                elif name in ("min_spend", "max_spend"):
+                    value = Decimal(value)
+                    if not value.is_finite() or abs(value) >= 10**12:
+                        raise ValueError(f"{name} is not an amount")
+                elif name == "consent_purpose":
+                    if type(value) is not int or not 0 < value < 2**31:
+                        raise ValueError("consent_purpose is not a purpose id")
+                elif not isinstance(value, str) or "\x00" in value:
+                    raise ValueError(f"{name} is not text")
+                values[name] = value
+        except (TypeError, ArithmeticError) as error:
+            raise ValueError(f"unreadable filters: {error}") from error
+        if values.get("consent_state", "") not in CONSENT_STATES:
+            raise ValueError("unknown consent state")
         return cls(**values)
 
     def as_query_args(self) -> dict[str, str]:

@@ -74,7 +74,8 @@ def _accept_time_code(account: StaffAccount, code: str, now: float | None = None
     """True when code is right for now (one step of clock drift either way) and newer than the
     last code used; the step is claimed with a conditional UPDATE so a code works only once."""
     secret = secret_of(account)
-    if secret is None or len(code) != 6 or not code.isdigit():
+    # isascii: "²" and "٣" are digits to isdigit, and compare_digest refuses non-ASCII text.
+    if secret is None or len(code) != 6 or not (code.isascii() and code.isdigit()):
         return False
     totp = pyotp.TOTP(secret)
     now = time.time() if now is None else now

@@ -9,6 +9,7 @@ from wtforms import RadioField, SelectChoice, TextAreaField, ValidationError
 from wtforms.validators import InputRequired, Length
 
 from .. import complaints
+from ..form_fields import no_control_characters
 from ..i18n import select_language
 from . import bp
 
@@ -25,7 +26,10 @@ class RatingForm(FlaskForm):
     comment = TextAreaField(
         _l("Anything you would like to add (optional)"),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[Length(max=2000, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            no_control_characters,
+            Length(max=2000, message=_l("Use at most %(max)d characters.")),
+        ],
         render_kw={"rows": 4},
     )
 

@@ -7,6 +7,7 @@ from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..complaints import CATEGORIES
+from ..form_fields import no_control_characters
 from ..staff.complaint_forms import COMPLAINT_CATEGORIES, MAX_BODY, subject_field
 from ..staff.profile_forms import _strip, choices
 
@@ -38,6 +39,7 @@ class CustomerComplaintForm(FlaskForm):
         _l("What happened"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             DataRequired(_l("Tell us what happened.")),
             Length(max=MAX_BODY, message=_l("Use at most %(max)d characters.")),
         ],
@@ -51,6 +53,7 @@ class CustomerReplyForm(FlaskForm):
         _l("Your reply"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             DataRequired(_l("Write your reply first.")),
             Length(max=MAX_BODY, message=_l("Use at most %(max)d characters.")),
         ],

@@ -9,7 +9,7 @@ from wtforms import DateField, IntegerField, SelectChoice
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
 from ..audit import LogFilters
-from ..form_fields import ListField
+from ..form_fields import ListField, within_years
 
 # Every action the application records, as the owner reads it.
 ACTION_LABELS = {
@@ -121,12 +121,12 @@ class AuditLogFilterForm(FlaskForm):
     since = DateField(
         _l("From"),
         invalid_value_message=_l("Enter a date, like 2026-03-14."),
-        validators=[Optional()],
+        validators=[Optional(), within_years],
     )
     until = DateField(
         _l("To"),
         invalid_value_message=_l("Enter a date, like 2026-03-14."),
-        validators=[Optional()],
+        validators=[Optional(), within_years],
     )
 
     def __init__(self, staff, *args, **kwargs):

@@ -4,6 +4,7 @@ from flask import render_template, request
 from flask_babel import get_timezone
 
 from .. import audit
+from ..form_fields import record_id
 from ..models import StaffAccount
 from ..web import record_audit
 from . import bp
@@ -55,4 +56,4 @@ def _asked(form) -> dict:
 
 
 def _cursor(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return record_id(text)

@@ -8,6 +8,7 @@ from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
 
 from ..business_hours import business_zone
+from ..form_fields import within_years
 
 ENTER_A_DATE = _l("Enter a date, like 2026-03-14.")
 
@@ -16,10 +17,14 @@ class ComplaintPeriodForm(FlaskForm):
     """The period on the report page (a GET form, no CSRF) and on its PDF download (a POST)."""
 
     start = DateField(
-        _l("From"), invalid_value_message=ENTER_A_DATE, validators=[DataRequired(ENTER_A_DATE)]
+        _l("From"),
+        invalid_value_message=ENTER_A_DATE,
+        validators=[DataRequired(ENTER_A_DATE), within_years],
     )
     end = DateField(
-        _l("To"), invalid_value_message=ENTER_A_DATE, validators=[DataRequired(ENTER_A_DATE)]
+        _l("To"),
+        invalid_value_message=ENTER_A_DATE,
+        validators=[DataRequired(ENTER_A_DATE), within_years],
     )
 
     def validate_end(self, field):

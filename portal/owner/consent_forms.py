@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length
 
 from .. import consent
+from ..form_fields import no_control_characters
 from ..i18n import LANGUAGE_NAMES
 
 CODE = re.compile(r"[a-z][a-z0-9_]*")
@@ -32,17 +33,19 @@ class WordingForm(Form):
         _l("Title"),
         filters=[_strip],
         validators=[
-            Length(max=consent.TITLE_MAX_LENGTH, message=_l("Use at most %(max)d characters."))
+            no_control_characters,
+            Length(max=consent.TITLE_MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
         ],
     )
     text = TextAreaField(
         _l("Wording the customer agrees to"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             Length(
                 max=consent.TEXT_MAX_LENGTH,
                 message=_l("Keep the wording to %(max)d characters or fewer."),
-            )
+            ),
         ],
         render_kw={"rows": 4},
     )
@@ -68,6 +71,7 @@ class EnglishWordingForm(WordingForm):
         filters=[_strip],
         validators=[
             DataRequired(_l("Enter the English title.")),
+            no_control_characters,
             Length(max=consent.TITLE_MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
         ],
     )
@@ -76,6 +80,7 @@ class EnglishWordingForm(WordingForm):
         filters=[_strip],
         validators=[
             DataRequired(_l("Enter the English wording.")),
+            no_control_characters,
             Length(
                 max=consent.TEXT_MAX_LENGTH,
                 message=_l("Keep the wording to %(max)d characters or fewer."),

@@ -6,6 +6,7 @@ from wtforms import SelectChoice, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..erasure import PARTS
+from ..form_fields import no_control_characters
 
 PART_LABELS = {
     "purchases_detail": _l(
@@ -29,6 +30,7 @@ class HoldForm(FlaskForm):
         _l("Lawful reason"),
         validators=[
             DataRequired(_l("Write the lawful reason for keeping these parts.")),
+            no_control_characters,
             Length(max=500, message=_l("Use at most %(max)d characters.")),
         ],
     )

@@ -10,6 +10,7 @@ from wtforms import HiddenField, SelectChoice, SelectField, ValidationError
 from .. import consent, customer_list
 from ..customer_list import Filters
 from ..exports import FORMATS
+from ..form_fields import record_id
 from ..i18n import select_language
 from ..models import Segment
 
@@ -80,9 +81,9 @@ class ExportForm(FlaskForm):
     def choose_customers(self) -> bool:
         """Read which customers the form means: a saved segment, else the list's filters."""
         if self.segment.data:
-            segment_id = self.segment.data
+            segment_id = record_id(self.segment.data)
             self.chosen_segment = (
-                Segment.get_or_none(Segment.id == int(segment_id)) if segment_id.isdigit() else None
+                Segment.get_or_none(Segment.id == segment_id) if segment_id else None
             )
             if self.chosen_segment is not None:
                 self.chosen_filters = filters_from(self.chosen_segment.filters)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from .. import customer_list, exports
 from ..customer_list import Filters
+from ..form_fields import record_id
 from ..web import is_safe_next
 from . import bp
 from .export_forms import ExportForm
@@ -50,7 +51,7 @@ def start_export():
 @bp.post("/exports/selection")
 def export_selection():
     """Export the customers ticked in the list (its bulk form's "Export selected" buttons)."""
-    selected = sorted({int(v) for v in request.form.getlist("customer_ids") if v.isdigit()})
+    selected = sorted({n for n in map(record_id, request.form.getlist("customer_ids")) if n})
     file_format = request.form.get("export_format", "")
     back = request.form.get("return_to")
     if not selected or file_format not in exports.FORMATS:

@@ -3,12 +3,15 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
+from ..form_fields import no_control_characters
+
 
 class StaffAccountForm(FlaskForm):
     name = StringField(
         _l("Name"),
         validators=[
             DataRequired(_l("Enter the person's name.")),
+            no_control_characters,
             Length(max=200, message=_l("Use at most %(max)d characters.")),
         ],
     )

@@ -15,7 +15,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, RadioField, SelectChoice, StringField, ValidationError
 from wtforms.validators import Length
 
-from ..form_fields import ListField
+from ..form_fields import ListField, no_control_characters
 from ..i18n import LANGUAGE_NAMES
 from ..imports.mapping import FIELDS, Mapping
 from ..imports.staging import DUPLICATE_MODES, ImportOptions
@@ -128,7 +128,10 @@ class MappingForm(FlaskForm):
     consent_evidence = StringField(
         _l("How they agreed (evidence)"),
         filters=[_strip],
-        validators=[Length(max=EVIDENCE_MAX_LENGTH, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            no_control_characters,
+            Length(max=EVIDENCE_MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
+        ],
     )
     list_kind = RadioField(
         _l("Where the list comes from"), choices=_choices(LIST_KINDS), validate_choice=False
@@ -136,7 +139,10 @@ class MappingForm(FlaskForm):
     vendor = StringField(
         _l("Who the list comes from"),
         filters=[_strip],
-        validators=[Length(max=VENDOR_MAX_LENGTH, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            no_control_characters,
+            Length(max=VENDOR_MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
+        ],
     )
     default_language = ListField(
         _l("Language of customers whose row does not say"), choices=_choices(LANGUAGE_NAMES)
@@ -144,7 +150,10 @@ class MappingForm(FlaskForm):
     save_as = StringField(
         _l("Save this mapping as (optional)"),
         filters=[_strip],
-        validators=[Length(max=100, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            no_control_characters,
+            Length(max=100, message=_l("Use at most %(max)d characters.")),
+        ],
         render_kw={"autocomplete": "off"},
     )
 

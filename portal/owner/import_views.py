@@ -29,6 +29,7 @@ from flask_login import current_user
 from .. import consent
 from ..customers import display_name
 from ..exports import neutralised
+from ..form_fields import record_id
 from ..i18n import select_language
 from ..imports import importer
 from ..imports.importer import ImportStateError
@@ -225,7 +226,8 @@ def _read_columns(
 
 
 def _saved_mapping(saved_id: str) -> Mapping | None:
-    saved = SavedMapping.get_or_none(SavedMapping.id == saved_id) if saved_id.isdigit() else None
+    number = record_id(saved_id)
+    saved = SavedMapping.get_or_none(SavedMapping.id == number) if number else None
     return Mapping.from_dict(json.loads(saved.mapping)) if saved else None
 
 

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from ..form_fields import no_control_characters, within_years
 from ..models import StaffAccount
 from ..staff.profile_forms import local_now, not_in_future
 
@@ -29,7 +30,7 @@ def _strip(value):
 
 
 def _when(label, *, required_message, future_allowed=False, default=None):
-    validators = [InputRequired(required_message)]
+    validators = [InputRequired(required_message), within_years]
     if not future_allowed:
         validators.append(not_in_future)
     return DateTimeLocalField(
@@ -52,6 +53,7 @@ class BreachForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired(_l("Describe what happened.")),
+            no_control_characters,
             Length(max=4000, message=_l("Keep the description to %(max)d characters or fewer.")),
         ],
         render_kw={"rows": 4},

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
 
+from ..form_fields import no_control_characters
+
 NAME_MAX_LENGTH = 120
 CONTACT_MAX_LENGTH = 200
 ADDRESS_MAX_LINES = 6
@@ -64,6 +66,7 @@ class ProcessingSettingsForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired(_l("Enter the business name.")),
+            no_control_characters,
             Length(
                 max=NAME_MAX_LENGTH,
                 message=_l("Keep the business name to %(max)d characters or fewer."),
@@ -74,40 +77,42 @@ class ProcessingSettingsForm(FlaskForm):
     business_address = TextAreaField(
         _l("Business address"),
         filters=[_strip],
-        validators=[_line_limits(ADDRESS_MAX_LINES)],
+        validators=[no_control_characters, _line_limits(ADDRESS_MAX_LINES)],
         render_kw={"rows": 3, "autocomplete": "street-address"},
     )
     privacy_contact = StringField(
         _l("Privacy contact"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             Length(
                 max=CONTACT_MAX_LENGTH,
                 message=_l("Keep the privacy contact to %(max)d characters or fewer."),
-            )
+            ),
         ],
     )
     recipients = TextAreaField(
         _l("Recipients"),
         filters=[_strip],
-        validators=[_line_limits(LIST_MAX_LINES)],
+        validators=[no_control_characters, _line_limits(LIST_MAX_LINES)],
         render_kw={"rows": 5},
     )
     transfers = TextAreaField(
         _l("Transfers outside the European Economic Area"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             Length(
                 max=TRANSFERS_MAX_LENGTH,
                 message=_l("Keep this to %(max)d characters or fewer."),
-            )
+            ),
         ],
         render_kw={"rows": 3},
     )
     security_measures = TextAreaField(
         _l("Your own security measures"),
         filters=[_strip],
-        validators=[_line_limits(LIST_MAX_LINES)],
+        validators=[no_control_characters, _line_limits(LIST_MAX_LINES)],
         render_kw={"rows": 5},
     )
 

@@ -9,7 +9,7 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..complaints import CATEGORIES, CHANNELS, REDRESS
-from ..form_fields import ListField
+from ..form_fields import ListField, no_control_characters
 from ..models import Location, StaffAccount
 from .profile_forms import COMPLAINT_STATUSES, AmountField, _strip, choices
 
@@ -65,6 +65,7 @@ def subject_field() -> StringField:
         _l("Subject"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             DataRequired(_l("Enter what the complaint is about.")),
             Length(max=300, message=_l("Use at most %(max)d characters.")),
         ],
@@ -78,7 +79,10 @@ class ComplaintForm(FlaskForm):
     description = TextAreaField(
         _l("What happened"),
         filters=[_strip],
-        validators=[Length(max=MAX_BODY, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            no_control_characters,
+            Length(max=MAX_BODY, message=_l("Use at most %(max)d characters.")),
+        ],
         render_kw={"rows": 3},
     )
     channel = SelectField(
@@ -138,6 +142,7 @@ class MessageForm(FlaskForm):
         _l("Message"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             DataRequired(_l("Write the message first.")),
             Length(max=MAX_BODY, message=_l("Use at most %(max)d characters.")),
         ],
@@ -158,6 +163,7 @@ class ResolutionForm(FlaskForm):
         _l("What was done"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             DataRequired(_l("Describe what was done for the customer.")),
             Length(max=MAX_BODY, message=_l("Use at most %(max)d characters.")),
         ],

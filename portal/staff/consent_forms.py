@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 
 from .. import consent
+from ..form_fields import no_control_characters, record_id
 from .profile_forms import _strip, choices
 
 # Labels of the stored channel codes (those staff choose, and the one written by a link).
@@ -75,10 +76,11 @@ class ConsentForm(FlaskForm):
         _l("Evidence (optional)"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             Length(
                 max=consent.EVIDENCE_MAX_LENGTH,
                 message=_l("Keep the evidence to %(max)d characters or fewer."),
-            )
+            ),
         ],
     )
 
@@ -123,13 +125,11 @@ class ConsentForm(FlaskForm):
 
     @property
     def purpose_id(self) -> int | None:
-        value = self.purpose.data
-        return int(value) if value and str(value).isdigit() else None
+        return record_id(self.purpose.data)
 
     @property
     def version(self) -> int | None:
-        value = self.wording_version.data
-        return int(value) if value and str(value).isdigit() else None
+        return record_id(self.wording_version.data)  # versions count from 1 like ids
 
     @property
     def granted(self) -> bool:

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from .. import customers
+from ..form_fields import no_control_characters
 from ..i18n import LANGUAGE_NAMES
 from ..models import Customer
 
@@ -150,8 +151,12 @@ SOURCE_LABELS = {
 
 
 class CustomerForm(FlaskForm):
-    given_name = StringField(_l("Given name"), filters=[_strip], validators=[_max(200)])
-    family_name = StringField(_l("Family name"), filters=[_strip], validators=[_max(200)])
+    given_name = StringField(
+        _l("Given name"), filters=[_strip], validators=[no_control_characters, _max(200)]
+    )
+    family_name = StringField(
+        _l("Family name"), filters=[_strip], validators=[no_control_characters, _max(200)]
+    )
     name_order = SelectField(
         _l("Name order"),
         choices=[
@@ -160,21 +165,37 @@ class CustomerForm(FlaskForm):
         ],
         default="given_first",
     )
-    company = StringField(_l("Company"), filters=[_strip], validators=[_max(200)])
-    email = EmailField(_l("E-mail"), filters=[_strip], validators=[_max(320), _valid_email])
-    phone = TelField(_l("Phone"), filters=[_strip], validators=[_max(60), _valid_phone])
+    company = StringField(
+        _l("Company"), filters=[_strip], validators=[no_control_characters, _max(200)]
+    )
+    email = EmailField(
+        _l("E-mail"), filters=[_strip], validators=[no_control_characters, _max(320), _valid_email]
+    )
+    phone = TelField(
+        _l("Phone"), filters=[_strip], validators=[no_control_characters, _max(60), _valid_phone]
+    )
     email2 = EmailField(
-        _l("Second e-mail (optional)"), filters=[_strip], validators=[_max(320), _valid_email]
+        _l("Second e-mail (optional)"),
+        filters=[_strip],
+        validators=[no_control_characters, _max(320), _valid_email],
     )
     phone2 = TelField(
-        _l("Second phone (optional)"), filters=[_strip], validators=[_max(60), _valid_phone]
+        _l("Second phone (optional)"),
+        filters=[_strip],
+        validators=[no_control_characters, _max(60), _valid_phone],
     )
-    address_line1 = StringField(_l("Street and number"), filters=[_strip], validators=[_max(300)])
+    address_line1 = StringField(
+        _l("Street and number"), filters=[_strip], validators=[no_control_characters, _max(300)]
+    )
     address_line2 = StringField(
-        _l("Address line 2 (optional)"), filters=[_strip], validators=[_max(300)]
+        _l("Address line 2 (optional)"),
+        filters=[_strip],
+        validators=[no_control_characters, _max(300)],
     )
-    postal_code = StringField(_l("Postal code"), filters=[_strip], validators=[_max(20)])
-    city = StringField(_l("City"), filters=[_strip], validators=[_max(120)])
+    postal_code = StringField(
+        _l("Postal code"), filters=[_strip], validators=[no_control_characters, _max(20)]
+    )
+    city = StringField(_l("City"), filters=[_strip], validators=[no_control_characters, _max(120)])
     country = SelectField(
         _l("Country"), invalid_choice_message=_l("Choose a country from the list.")
     )
@@ -202,17 +223,25 @@ class CustomerForm(FlaskForm):
         default="",
     )
     gender = StringField(
-        _l("Gender in the customer's own words"), filters=[_strip], validators=[_max(60)]
+        _l("Gender in the customer's own words"),
+        filters=[_strip],
+        validators=[no_control_characters, _max(60)],
     )
-    tags = StringField(_l("Tags"), filters=[_strip], validators=[_max(2000), _valid_tags])
-    note = TextAreaField(_l("Note"), filters=[_strip], validators=[_max(NOTE_MAX_LENGTH)])
+    tags = StringField(
+        _l("Tags"), filters=[_strip], validators=[no_control_characters, _max(2000), _valid_tags]
+    )
+    note = TextAreaField(
+        _l("Note"), filters=[_strip], validators=[no_control_characters, _max(NOTE_MAX_LENGTH)]
+    )
     source = SelectField(
         _l("Source"),
         choices=[SelectChoice(code, SOURCE_LABELS[code]) for code in Customer.SOURCES],
         default="in_store",
     )
     source_detail = StringField(
-        _l("Source details (optional)"), filters=[_strip], validators=[_max(300)]
+        _l("Source details (optional)"),
+        filters=[_strip],
+        validators=[no_control_characters, _max(300)],
     )
 
     def __init__(self, *args, **kwargs):

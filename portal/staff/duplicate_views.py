@@ -52,6 +52,9 @@ def merge_customers(survivor_id: int, duplicate_id: int):
         )
         flash(_("The two records are now one. You can undo this from the profile."), "success")
         return redirect(url_for("staff.customer_profile", customer_id=record.survivor_id), code=303)
+    refused = form.is_submitted()
+    if refused:  # only an altered page posts something other than keep or take
+        form.form_errors.append(_("Choose which value to keep for each field, then merge."))
     counts = {c.id: merge.history_counts(c.id) for c in (survivor, duplicate)}
     contacts = {c.id: merge.contacts_of(c.id) for c in (survivor, duplicate)}
     return render_template(
@@ -62,7 +65,7 @@ def merge_customers(survivor_id: int, duplicate_id: int):
         differing=differing,
         counts=counts,
         contacts=contacts,
-    )
+    ), 422 if refused else 200
 
 
 @bp.route("/merges/<int:merge_id>/undo", methods=["POST"])

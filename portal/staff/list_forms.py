@@ -1,7 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ..customers import TAG_MAX_LENGTH
+from ..form_fields import no_control_characters, plain_amount
 
 
 class FilterForm(FlaskForm):
@@ -21,7 +24,11 @@ class FilterForm(FlaskForm):
     )
     tag = StringField(
         _l("Tag"),
-        validators=[Optional(), Length(max=60, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Optional(),
+            no_control_characters,
+            Length(max=60, message=_l("Use at most %(max)d characters.")),
+        ],
     )
     tier = SelectField(
         _l("Tier"),
@@ -30,7 +37,11 @@ class FilterForm(FlaskForm):
     )
     city = StringField(
         _l("City"),
-        validators=[Optional(), Length(max=120, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Optional(),
+            no_control_characters,
+            Length(max=120, message=_l("Use at most %(max)d characters.")),
+        ],
     )
     consent_purpose = SelectField(_l("Consent for"), choices=[], default="", validate_choice=True)
     consent_state = SelectField(
@@ -51,11 +62,19 @@ class FilterForm(FlaskForm):
     )
     min_spend = DecimalField(
         _l("Spent at least"),
-        validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount of 0 or more."))],
+        validators=[
+            Optional(),
+            plain_amount,
+            NumberRange(min=0, message=_l("Enter an amount of 0 or more.")),
+        ],
     )
     max_spend = DecimalField(
         _l("Spent at most"),
-        validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount of 0 or more."))],
+        validators=[
+            Optional(),
+            plain_amount,
+            NumberRange(min=0, message=_l("Enter an amount of 0 or more.")),
+        ],
     )
     sort = SelectField(
         _l("Sort by"),
@@ -73,6 +92,7 @@ class FilterForm(FlaskForm):
         if (
             self.min_spend.data is not None
             and self.max_spend.data is not None
+            and not (self.min_spend.errors or self.max_spend.errors)  # NaN does not compare
             and self.min_spend.data > self.max_spend.data
         ):
             self.max_spend.errors.append(_l("Must not be less than “Spent at least”."))
@@ -83,12 +103,20 @@ class FilterForm(FlaskForm):
         return valid
 
 
+def _fits_lower_cased(form, field):
+    # Tags are stored lower-cased, and lower case can be longer ("İ" becomes "i̇").
+    if not field.errors and len(field.data.strip().lower()) > TAG_MAX_LENGTH:
+        raise ValidationError(_l("Use at most %(max)d characters.", max=TAG_MAX_LENGTH))
+
+
 class BulkTagForm(FlaskForm):
     tag = StringField(
         _l("Tag to add"),
         validators=[
             DataRequired(_l("Enter a tag.")),
-            Length(max=60, message=_l("Use at most %(max)d characters.")),
+            no_control_characters,
+            Length(max=TAG_MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
+            _fits_lower_cased,
         ],
     )
 
@@ -98,6 +126,7 @@ class SegmentForm(FlaskForm):
         _l("Segment name"),
         validators=[
             DataRequired(_l("Give the segment a name.")),
+            no_control_characters,
             Length(max=200, message=_l("Use at most %(max)d characters.")),
         ],
     )

@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 
 from .. import consent, customer_list, settings
 from ..customer_list import Filters
+from ..form_fields import record_id
 from ..i18n import select_language
 from ..models import Tag
 from ..web import is_htmx, is_safe_next, record_audit
@@ -66,7 +67,7 @@ def customers():
 def bulk_tag():
     """Add one tag to the selected customers."""
     form = BulkTagForm()
-    ids = [int(v) for v in request.form.getlist("customer_ids") if v.isdigit()]
+    ids = [n for n in map(record_id, request.form.getlist("customer_ids")) if n]
     if form.validate_on_submit() and not ids:
         form.tag.errors.append(_("Select at least one customer in the list first."))
     if not form.errors and form.tag.data and ids:

@@ -31,6 +31,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
+from ..form_fields import MAX_AMOUNT, no_control_characters, within_years
 from ..models import Location, utcnow
 
 # Labels of stored codes, for the forms and the profile page.
@@ -170,7 +171,7 @@ def _when_field(label):
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         default=local_now,
         invalid_value_message=_l("Enter a date and time, like 2026-03-14 09:30."),
-        validators=[InputRequired(_l("Enter the date and time.")), not_in_future],
+        validators=[InputRequired(_l("Enter the date and time.")), within_years, not_in_future],
     )
 
 
@@ -185,6 +186,7 @@ class LineForm(Form):
         _l("Product"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             DataRequired(_l("Enter the product for this line.")),
             Length(max=300, message=_l("Use at most %(max)d characters.")),
         ],
@@ -238,7 +240,10 @@ class PurchaseForm(FlaskForm):
     receipt_number = StringField(
         _l("Receipt number"),
         filters=[_strip],
-        validators=[Length(max=60, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            no_control_characters,
+            Length(max=60, message=_l("Use at most %(max)d characters.")),
+        ],
     )
     lines = FieldList(FormField(LineForm), min_entries=2, max_entries=MAX_LINES)
 
@@ -275,6 +280,16 @@ class PurchaseForm(FlaskForm):
         if not self.filled_lines:
             self.form_errors.append(_l("Enter at least one line with a product and a price."))
             return False
+        lines = [entry.line for entry in self.filled_lines] if valid else []
+        if sum((quantity * price for _, quantity, price in lines), Decimal(0)) > MAX_AMOUNT:
+            # Each line may be in range while the total is more than a money column holds.
+            self.form_errors.append(
+                _l(
+                    "This purchase adds up to more than can be recorded; check the quantities "
+                    "and prices."
+                )
+            )
+            return False
         return valid
 
     def add_line(self) -> bool:
@@ -294,6 +309,7 @@ class InteractionForm(FlaskForm):
         _l("Summary"),
         filters=[_strip],
         validators=[
+            no_control_characters,
             DataRequired(_l("Write what was said or done.")),
             Length(max=2000, message=_l("Keep the summary to %(max)d characters or fewer.")),
         ],

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, ValidationError
 from wtforms.validators import InputRequired
 
+from ..form_fields import within_years
 from ..models import utcnow
 from .profile_forms import choices
 
@@ -41,7 +42,11 @@ class PrivacyRequestForm(FlaskForm):
         _l("Date received"),
         default=local_today,
         invalid_value_message=_l("Enter a date, like 2026-03-14."),
-        validators=[InputRequired(_l("Enter the day the request came in.")), not_after_today],
+        validators=[
+            InputRequired(_l("Enter the day the request came in.")),
+            within_years,
+            not_after_today,
+        ],
     )
 
     def __init__(self, *args, **kwargs):

@@ -52,7 +52,10 @@ def close_privacy_request(customer_id: int, request_id: int):
     privacy_request = _request_or_404(customer.id, request_id)
     form = CloseRequestForm()
     if not form.validate_on_submit():
-        return _section_again(customer, PrivacyRequestForm(formdata=None), status=422)
+        # Only an altered page posts another outcome than its two buttons: say so in the section.
+        section_form = PrivacyRequestForm(formdata=None)
+        section_form.form_errors.extend(form.status.errors)
+        return _section_again(customer, section_form, status=422)
     if not privacy_request.is_open:
         return _done(customer, _("This request was already closed."))
     privacy_requests.close_request(
