@@ -44,6 +44,7 @@ from portal import (
     privacy_requests,
 )
 from portal import settings as stored_settings
+from portal.customer.details_forms import EDITABLE_FIELDS
 from portal.extensions import db
 from portal.models import (
     ALL_MODELS,
@@ -628,27 +629,23 @@ NEW_CUSTOMER = {
     "source": "in_store",
     "gender_choice": "",
 }
-DETAILS_FIELDS = {
-    name: kind
-    for name, kind in CUSTOMER_FIELDS.items()
-    if name
-    in (
-        "given_name",
-        "family_name",
-        "name_order",
-        "email",
-        "email2",
-        "phone",
-        "phone2",
-        "address_line1",
-        "address_line2",
-        "postal_code",
-        "city",
-        "country",
-        "preferred_channel",
-        "preferred_language",
+# Browsers read "/\\host" and "/<tab>/host" as "//host": a language switch must stay on the site.
+BACKSLASH_AND_TAB_NEXT = ({"next": "/\\evil.example"}, {"next": "/\t/evil.example"})
+
+
+def next_targets(*own_paths):
+    """Where a language switcher is asked to go next: its own pages and other sites."""
+    return choice(
+        *own_paths,
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        " //evil.example",
     )
-}
+
+
+DETAILS_FIELDS = {name: kind for name, kind in CUSTOMER_FIELDS.items() if name in EDITABLE_FIELDS}
 WHEN = "2024-05-01T10:00"
 JSON_FILTERS = choice(
     '{"tag": "vip"}',
@@ -1373,26 +1370,14 @@ CASES = [
     ),
     Case(
         label="my-language",
-        explicit=(
-            # Browsers read "/\\host" and "/<tab>/host" as "//host": must stay on the site.
-            {"next": "/\\evil.example"},
-            {"next": "/\t/evil.example"},
-        ),
+        explicit=BACKSLASH_AND_TAB_NEXT,
         forms=("portal.customer.forms:CustomerLanguageForm",),
         persona="customer",
         path=lambda w: "/me/language",
         valid=lambda w: {"language": "pl", "next": "/me/details"},
         fields={
             "language": choice("pl", "zh", "de"),
-            "next": choice(
-                "/me/",
-                "//evil.example/me",
-                "https://evil.example/",
-                "/me/../owner",
-                "/\\evil.example",
-                "/\t/evil.example",
-                " //evil.example",
-            ),
+            "next": next_targets("/me/", "/me/../owner"),
         },
     ),
     Case(
@@ -1418,25 +1403,14 @@ CASES = [
     ),
     Case(
         label="language",
-        explicit=(
-            # Browsers read "/\\host" and "/<tab>/host" as "//host": must stay on the site.
-            {"next": "/\\evil.example"},
-            {"next": "/\t/evil.example"},
-        ),
+        explicit=BACKSLASH_AND_TAB_NEXT,
         forms=("portal.auth.forms:LanguageForm",),
         persona="staff",
         path=lambda w: "/language",
         valid=lambda w: {"language": "pl", "next": "/customers"},
         fields={
             "language": choice("pl", "zh", "de"),
-            "next": choice(
-                "/",
-                "//evil.example/",
-                "https://evil.example/",
-                "/\\evil.example",
-                "/\t/evil.example",
-                " //evil.example",
-            ),
+            "next": next_targets("/"),
         },
     ),
     Case(

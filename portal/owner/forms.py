@@ -5,6 +5,9 @@ from wtforms.validators import DataRequired, Email, Length
 
 from ..form_fields import no_control_characters
 
+# A password an owner gives someone (their first, or after a reset).
+PASSWORD_LENGTH = Length(min=10, max=1024, message=_l("Use at least %(min)d characters."))
+
 
 class StaffAccountForm(FlaskForm):
     name = StringField(
@@ -30,10 +33,7 @@ class StaffAccountForm(FlaskForm):
     )
     password = PasswordField(
         _l("First password"),
-        validators=[
-            DataRequired(_l("Enter a first password.")),
-            Length(min=10, max=1024, message=_l("Use at least %(min)d characters.")),
-        ],
+        validators=[DataRequired(_l("Enter a first password.")), PASSWORD_LENGTH],
     )
 
 
@@ -42,10 +42,7 @@ class ResetPasswordForm(FlaskForm):
 
     password = PasswordField(
         _l("New password"),
-        validators=[
-            DataRequired(_l("Enter a new password.")),
-            Length(min=10, max=1024, message=_l("Use at least %(min)d characters.")),
-        ],
+        validators=[DataRequired(_l("Enter a new password.")), PASSWORD_LENGTH],
     )
 
 
