@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from portal.models import Complaint, utcnow
-from tests.browser.htmx import wait_until_settled
+from tests.browser.htmx import wait_for, wait_until_settled
 from tests.browser.test_sign_in import submit_sign_in
 from tests.conftest import PASSWORD
 from tests.factories import make_customer
@@ -54,7 +54,7 @@ def test_filter_by_severity_with_the_keyboard_and_assign_inline(
 
     page.locator("#severity").focus()
     page.keyboard.press("End")  # the last choice: critical
-    page.wait_for_function("document.querySelectorAll('.board-cards > li').length === 1")
+    wait_for(page, "document.querySelectorAll('.board-cards > li').length === 1")
     wait_until_settled(page)
     assert "severity=critical" in page.url  # the filtered board has its own address
     assert page.locator(".complaint-card-subject").all_inner_texts() == ["Teapot lid cracked"]
@@ -64,11 +64,12 @@ def test_filter_by_severity_with_the_keyboard_and_assign_inline(
     card.locator("select[name=assignee]").select_option(str(owner.id))
     card.locator(".card-assign button").click()
     # A fresh card replaces the old one, its select showing the new assignee.
-    page.wait_for_function(
+    wait_for(
+        page,
         f"""(() => {{
           const card = document.querySelector('#complaint-card-{urgent.id}');
           return card && !card.dataset.before && card.querySelector('select').value === '{owner.id}';
-        }})()"""
+        }})()""",
     )
     wait_until_settled(page)
     assert Complaint.get_by_id(urgent.id).assignee_id == owner.id

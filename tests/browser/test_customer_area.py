@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from portal import consent, history
 from portal.models import ConsentEvent, ErasureRequest, utcnow
-from tests.browser.htmx import wait_until_settled
+from tests.browser.htmx import wait_for, wait_until_settled
 from tests.customer_signin import link_path_in
 from tests.factories import make_customer
 
@@ -68,7 +68,7 @@ def test_a_customer_signs_in_downloads_withdraws_consent_and_asks_for_erasure(
     assert page.locator("html").get_attribute("lang") == "zh"  # the customer's own language
     # The customer switches the area to English; the rest of the test reads English labels.
     page.select_option("#language-select", "en")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_for(page, "document.documentElement.lang === 'en'")
 
     page.click("nav a[href='/me/download']")
     page.wait_for_url(re.compile(r"/me/download$"))

@@ -3,6 +3,7 @@
 import pytest
 
 from portal.models import CustomerTag, Tag
+from tests.browser.htmx import wait_for
 from tests.browser.test_sign_in import submit_sign_in
 from tests.conftest import PASSWORD
 from tests.factories import make_customer
@@ -24,7 +25,7 @@ def test_filter_select_and_tag(live_server, chromium, screenshot, staff_member, 
 
     page.locator("#tag").first.fill("vip")
     page.locator("#tag").first.press("Enter")
-    page.wait_for_function("document.querySelectorAll('.customer-table tbody tr').length === 2")
+    wait_for(page, "document.querySelectorAll('.customer-table tbody tr').length === 2")
     assert "tag=vip" in page.url  # the filtered list has its own address
     for customer in wanted:
         page.locator(f"#select-{customer.id}").check()

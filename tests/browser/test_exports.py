@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.htmx import wait_until_settled
+from tests.browser.htmx import wait_for, wait_until_settled
 from tests.browser.test_sign_in import submit_sign_in
 from tests.conftest import PASSWORD
 from tests.factories import make_customer
@@ -31,7 +31,7 @@ def test_owner_exports_the_filtered_list_and_downloads_it(
     page.goto(f"{live_server}/customers")
     page.locator("#tag").first.fill("vip")
     page.locator("#tag").first.press("Enter")
-    page.wait_for_function("document.querySelectorAll('.customer-table tbody tr').length === 2")
+    wait_for(page, "document.querySelectorAll('.customer-table tbody tr').length === 2")
     wait_until_settled(page)
 
     page.locator("#export-file_format").select_option("xlsx")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from portal import history
 from portal.models import Address, Complaint
-from tests.browser.htmx import wait_until_settled
+from tests.browser.htmx import wait_for, wait_until_settled
 from tests.browser.test_sign_in import submit_sign_in
 from tests.conftest import PASSWORD
 from tests.factories import make_customer
@@ -62,8 +62,8 @@ def test_staff_records_a_purchase_of_two_lines_inline(
     screenshot(page, f"profile-purchase-filled-{engine}")
     page.get_by_role("button", name="Record purchase").click()
 
-    page.wait_for_function(
-        "document.querySelector('#profile-figures .figure-value').innerText === '€85.00'"
+    wait_for(
+        page, "document.querySelector('#profile-figures .figure-value').innerText === '€85.00'"
     )
     assert page.evaluate("window.profileMarker") == "still here"
     assert page.locator("#profile-figures .figure-count").inner_text() == "2"
@@ -114,9 +114,7 @@ def test_staff_records_a_call_and_loads_older_history(live_server, chromium, sta
 
     for shown in (2 * history.PAGE_SIZE, 25):
         page.get_by_role("button", name="Show older").click()
-        page.wait_for_function(
-            f"document.querySelectorAll('#timeline-list > li').length === {shown}"
-        )
+        wait_for(page, f"document.querySelectorAll('#timeline-list > li').length === {shown}")
     assert page.get_by_role("button", name="Show older").count() == 0
 
     page.locator("#interaction-summary").fill("Asked about the spring harvest.")

@@ -3,6 +3,7 @@
 import pytest
 
 from portal.models import StaffAccount
+from tests.browser.htmx import wait_for
 from tests.conftest import PASSWORD, authenticator_code
 
 pytestmark = pytest.mark.browser
@@ -64,6 +65,6 @@ def test_language_switcher_changes_the_interface(live_server, chromium, staff_me
     assert page.locator("h1").inner_text() == "Dashboard"
     # choosing a language submits the switcher (keyboard users press its button)
     page.locator("#language-select").select_option("ru")
-    page.wait_for_function("document.documentElement.lang === 'ru'")
+    wait_for(page, "document.documentElement.lang === 'ru'")
     assert page.locator("h1").inner_text() == "Сводка"
     context.close()
