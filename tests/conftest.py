@@ -146,14 +146,15 @@ def enrol_two_factor(app, account) -> None:
 
 def authenticator_code(account) -> str:
     """The code the owner's authenticator app shows, one not used yet: a code works once, and
-    the server accepts the previous, current and next 30-second step, so a fourth sign-in
-    within one step waits for the next."""
+    the server accepts the previous, current and next 30-second step. The current or next
+    step is used (the previous one could fall out of the window while the request travels),
+    so a third sign-in within one step waits for the next."""
     stored = StaffAccount.get_by_id(account.id)
     secret = Keyring([ENCRYPTION_KEY]).decrypt(stored.totp_secret, stored.totp_key_id)
     while True:
         last = StaffAccount.get_by_id(account.id).totp_last_step
         current = int(time.time() // two_factor.STEP_SECONDS)
-        step = max(current - 1, last + 1)
+        step = max(current, last + 1)
         if step <= current + 1:
             return pyotp.TOTP(secret).at(step * two_factor.STEP_SECONDS)
         time.sleep((current + 1) * two_factor.STEP_SECONDS - time.time() + 0.05)

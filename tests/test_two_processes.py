@@ -75,7 +75,8 @@ class Owner:
 
     def next_code(self) -> str:
         current = int(time.time() // STEP_SECONDS)
-        step = max(current - 1, self.last_step + 1)
+        # Not the previous step: it could leave the server's window while the request travels.
+        step = max(current, self.last_step + 1)
         if step > current + 1:  # every step the server takes is used: a recovery code
             return self.recovery_codes.pop()
         self.last_step = step
