@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 from . import config, i18n, jobs, passwords, security, settings
 from .db import database_from_url
 from .extensions import babel, csrf, db, limiter, login_manager
+from .form_fields import LARGEST_ID
 from .models import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +19,7 @@ class RecordIdConverter(IntegerConverter):
     """`<int:…>` in our routes: ids fit a 32-bit integer column on both engines."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", LARGEST_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
