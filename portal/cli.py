@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import accounts, migrations, passwords, rfm
+from . import accounts, forecast, migrations, passwords, rfm
 from .config import read_or_create_secret
 from .extensions import db
 from .models import StaffAccount
@@ -111,11 +111,24 @@ def rfm_command():
     click.echo(f"Scored {scored} customers in {time.perf_counter() - started:.1f} s.")
 
 
+@click.command("forecast")
+@with_appcontext
+def forecast_command():
+    """Recompute each customer's expected next purchase and churn-risk flag."""
+    started = time.perf_counter()
+    summary = forecast.refresh()
+    click.echo(
+        f"Forecast {summary.forecast} customers, {summary.at_risk} at risk, "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
+
+
 def register_commands(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(create_owner)
     app.cli.add_command(demo)
     app.cli.add_command(rfm_command)
+    app.cli.add_command(forecast_command)
     from .audit_cli import audit_cli
     from .keys_cli import keys_cli
     from .privacy_cli import COMMANDS as privacy_commands

@@ -194,6 +194,10 @@ class Customer(BaseModel):
     lifetime_value = DecimalField(default=Decimal("0"), **MONEY)
     purchase_count = IntegerField(default=0)
     last_purchase_at = DateTimeField(null=True, index=True)
+    # portal/forecast.py: when this customer's own rhythm says they buy next, and whether that
+    # date has slipped so far that they are drifting away.
+    expected_next_purchase_at = DateTimeField(null=True)
+    churn_risk = BooleanField(default=False, index=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     last_activity_at = DateTimeField(default=utcnow)
