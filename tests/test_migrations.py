@@ -4,7 +4,7 @@ import pytest
 from playhouse.schema_diff import diff_models
 
 from portal import migrations
-from portal.db import database_from_url
+from portal.db import database_from_url, is_postgresql
 from portal.models import ALL_MODELS
 from tests.conftest import ENGINES, scratch_postgresql_url
 
@@ -35,6 +35,35 @@ def test_migrations_build_exactly_the_models_schema(empty_database):
     )
     assert not drift, f"models and migrations disagree:\n{drift}"
     assert migrations.pending(empty_database) == []
+
+
+def test_later_migrations_keep_the_triggers_of_earlier_ones(empty_database):
+    """A migration that rebuilds a table on SQLite (Peewee's way of adding NOT NULL) drops the
+    table's triggers: customer search would stop following edits, the audit log stop refusing
+    them."""
+    migrations.upgrade(empty_database)
+    if is_postgresql(empty_database):
+        triggers = {
+            row[0]
+            for row in empty_database.execute_sql(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+            )
+        }
+        assert "audit_event_append_only" in triggers
+        return
+    triggers = {
+        row[0]
+        for row in empty_database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        )
+    }
+    assert {
+        "customer_search_insert",
+        "customer_search_delete",
+        "customer_search_update",
+        "audit_event_no_update",
+        "audit_event_no_delete",
+    } <= triggers
 
 
 def test_upgrade_is_idempotent(empty_database):
