@@ -131,9 +131,10 @@ def register_commands(app) -> None:
     app.cli.add_command(forecast_command)
     from .audit_cli import audit_cli
     from .keys_cli import keys_cli
+    from .messaging_cli import COMMANDS as messaging_commands
     from .privacy_cli import COMMANDS as privacy_commands
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
-    for command in privacy_commands:
+    for command in privacy_commands + messaging_commands:
         app.cli.add_command(command)

@@ -61,6 +61,9 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),  # TLS from the first byte, port 465
         "MAIL_TIMEOUT": float(env("MAIL_TIMEOUT", "10")),  # seconds to wait for the server
         "MAIL_FROM": env("MAIL_FROM", "Kartoteka <no-reply@localhost>"),
+        # The address customers reach the portal at, e.g. https://crm.example-shop.com: links in
+        # mail the job worker sends (unsubscribe) start with it; empty: the request's own host.
+        "PUBLIC_URL": env("PUBLIC_URL", ""),
         # Without MAIL_SERVER, messages are written here for developers to read.
         "MAIL_OUTBOX_DIR": env("MAIL_OUTBOX_DIR", str(instance / "outbox")),
         # Secure by default; only a development server on plain http://127.0.0.1 turns it off

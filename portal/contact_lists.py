@@ -41,11 +41,11 @@ class Preview:
         }
 
 
-def _population(segment: Segment | None):
-    """Active customers, narrowed to a saved segment's filters when one is chosen."""
-    if segment is None:
-        return Customer.active()
-    return customer_list.filtered(Filters.from_json(segment.filters))
+def _population(segment: Segment | None, filters: Filters | None = None):
+    """Active customers, narrowed to a saved segment's filters (or these filters) if given."""
+    if segment is not None:
+        filters = Filters.from_json(segment.filters)
+    return Customer.active() if filters is None else customer_list.filtered(filters)
 
 
 def _reachable(channel: str):
@@ -77,10 +77,16 @@ def _with_current_consent(people, purpose_id: int):
     return joined, ranked
 
 
-def preview(purpose: ConsentPurpose, channel: str, segment: Segment | None = None) -> Preview:
+def preview(
+    purpose: ConsentPurpose,
+    channel: str,
+    segment: Segment | None = None,
+    *,
+    filters: Filters | None = None,
+) -> Preview:
     """How many customers the list holds, and how many are left out for each reason."""
     _check_channel(channel)
-    people = _population(segment)
+    people = _population(segment, filters)
     joined, latest = _with_current_consent(people, purpose.id)
     groups = (
         joined.select(latest.c.granted, _reachable(channel), fn.COUNT(Customer.id))
@@ -98,10 +104,16 @@ def preview(purpose: ConsentPurpose, channel: str, segment: Segment | None = Non
     )
 
 
-def included_ids(purpose: ConsentPurpose, channel: str, segment: Segment | None = None):
+def included_ids(
+    purpose: ConsentPurpose,
+    channel: str,
+    segment: Segment | None = None,
+    *,
+    filters: Filters | None = None,
+):
     """The ids of the customers on the list, in id order (read as a stream of ids)."""
     _check_channel(channel)
-    joined, latest = _with_current_consent(_population(segment), purpose.id)
+    joined, latest = _with_current_consent(_population(segment, filters), purpose.id)
     query = (
         joined.select(Customer.id)
         .where((latest.c.granted == True) & _reachable(channel))  # noqa: E712 (SQL, not Python)
@@ -128,7 +140,7 @@ def rows(purpose: ConsentPurpose, channel: str, customer_ids: list[int]) -> Iter
             .where(Customer.id.in_(sorted(consenting)))
             .order_by(Customer.id)
         )
-        contacts = _first_contacts([p.id for p in people], channel)
+        contacts = first_contacts([p.id for p in people], channel)
         for person in people:
             contact = contacts.get(person.id)
             if contact:
@@ -147,7 +159,7 @@ def granted_among(purpose_id: int, customer_ids: list[int]) -> set[int]:
     return {customer_id for customer_id, granted in latest.items() if granted}
 
 
-def _first_contacts(customer_ids: list[int], channel: str) -> dict[int, str]:
+def first_contacts(customer_ids: list[int], channel: str) -> dict[int, str]:
     """Each customer's primary (else first) address or number: e-mail as given, phone as E.164."""
     if not customer_ids:
         return {}

@@ -19,6 +19,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +39,14 @@ DEFAULT_QUEUE = ROOT / "instance" / "jobs.sqlite3"
 # kind → "module:function" building it; imported in the worker when a job of that kind runs.
 RUNNERS = {
     "base_summary": "portal.reports.base_summary:run",
+    "campaign_send": "portal.campaigns:run",
     "complaint_report": "portal.reports.complaint_report:run",
     "customer_export": "portal.exports:run",
     "import_check": "portal.imports.importer:run_check",
     "import_run": "portal.imports.importer:run_import",
 }
-# Kinds that make no file: they do their work in the database (imports).
-KINDS_WITHOUT_FILE = ("import_check", "import_run")
+# Kinds that make no file: they do their work in the database (imports) or send mail.
+KINDS_WITHOUT_FILE = ("campaign_send", "import_check", "import_run")
 # Kinds whose file names customers: erasing anyone removes these files (SPEC 6.3). A file about
 # one customer is found by ExportJob.customer_id instead.
 KINDS_NAMING_CUSTOMERS = ("complaint_report", "customer_export")
@@ -176,11 +178,19 @@ def _remove_partial_files(app: Flask, job_id: int) -> None:
 
 def run(job_id: int) -> None:
     """Build one job now, in whichever process calls it (the worker, or a test inline)."""
+    with in_worker_context() as app:
+        _build(ExportJob.get_by_id(job_id), app)
+
+
+@contextmanager
+def in_worker_context():
+    """The app, a request context (url_for, gettext) and a database connection, for work done
+    outside a web request: jobs and the scheduled tasks (portal/scheduled.py)."""
     app = _application()
     with app.test_request_context("/"):
         opened = db.connect(reuse_if_open=True)
         try:
-            _build(ExportJob.get_by_id(job_id), app)
+            yield app
         finally:
             if opened:
                 db.close()
@@ -305,3 +315,7 @@ def recent(limit: int = 20) -> list[ExportJob]:
         .order_by(ExportJob.id.desc())
         .limit(limit)
     )
+
+
+# The scheduler's periodic tasks register on `huey` when their module is imported.
+from . import scheduled  # noqa: E402,F401

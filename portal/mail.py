@@ -27,6 +27,11 @@ class MailNotSent(RuntimeError):
     """The SMTP server could not be reached or refused the message."""
 
 
+class RecipientRefused(MailNotSent):
+    """The server refused this recipient or message for good (a 5xx answer): trying again
+    later would not help, unlike a server that cannot be reached."""
+
+
 def send_template(name: str, *, to: str, language: str, **context) -> None:
     """Render templates/mail/<name>.subject.txt and <name>.txt in `language` and send them."""
     with in_language(language):
@@ -36,7 +41,15 @@ def send_template(name: str, *, to: str, language: str, **context) -> None:
     send(message)
 
 
-def compose(*, subject: str, body: str, to: str, language: str) -> EmailMessage:
+def compose(
+    *,
+    subject: str,
+    body: str,
+    to: str,
+    language: str,
+    headers: dict[str, str] | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
     # A subject is one line: a template's trailing newline or a stray break would split it.
@@ -44,7 +57,9 @@ def compose(*, subject: str, body: str, to: str, language: str) -> EmailMessage:
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Date"] = format_datetime(utcnow().replace(tzinfo=UTC))
-    message["Message-ID"] = make_msgid(domain=_sender_domain(config["MAIL_FROM"]))
+    message["Message-ID"] = message_id or make_msgid(domain=sender_domain())
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body, charset="utf-8")
     message["Content-Language"] = language  # after set_content, which clears Content-* headers
     return message
@@ -60,6 +75,13 @@ def send(message: EmailMessage) -> None:
     try:
         with _connect(config) as smtp:
             smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, reply = next(iter(exc.recipients.values()))
+        raise RecipientRefused(_reply_text(code, reply)) from exc
+    except smtplib.SMTPResponseException as exc:
+        if 500 <= exc.smtp_code < 600:
+            raise RecipientRefused(_reply_text(exc.smtp_code, exc.smtp_error)) from exc
+        raise MailNotSent(str(exc)) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise MailNotSent(str(exc)) from exc
 
@@ -91,6 +113,11 @@ def _connect(config) -> smtplib.SMTP:
     return smtp
 
 
-def _sender_domain(sender: str) -> str:
-    address = parseaddr(sender)[1]
+def sender_domain() -> str:
+    address = parseaddr(current_app.config["MAIL_FROM"])[1]
     return address.rpartition("@")[2] or "localhost"
+
+
+def _reply_text(code: int, reply) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return f"{code} {text}"

@@ -591,6 +591,83 @@ class Segment(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+class Campaign(BaseModel):
+    """An e-mail to the customers of a list (a saved segment's or the list's filters) for one
+    consent purpose: draft → scheduled (send_at) → sending → sent, or cancelled.
+
+    `content` holds the message per language as JSON: {"en": {"subject": …, "body": …}, …}.
+    Recipients are fixed when sending starts (OutgoingMessage rows); `left_out` records how many
+    were left out then and why (contact_lists.Preview.left_out_counts).
+    """
+
+    STATUSES = ("draft", "scheduled", "sending", "sent", "cancelled")
+
+    name = CharField(max_length=200)
+    purpose = ForeignKeyField(ConsentPurpose, on_delete="RESTRICT")
+    filters = TextField(default="{}")  # customer_list.Filters as JSON: whom it goes to
+    segment = ForeignKeyField(Segment, null=True, on_delete="SET NULL")  # where they came from
+    content = TextField(default="{}")
+    status = CharField(max_length=12, default="draft", index=True)
+    send_at = DateTimeField(null=True)
+    job_id = IntegerField(null=True)
+    left_out = TextField(default="{}")
+    created_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    started_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+
+
+class Automation(BaseModel):
+    """An owner's rule that sends a message when an occasion comes: a birthday, N days after a
+    purchase, N days without one, or N days before an event date. Tied to a consent purpose;
+    only an event reminder may be a service message (no purpose, no unsubscribe link)."""
+
+    KINDS = ("birthday", "after_purchase", "win_back", "event_reminder")
+
+    name = CharField(max_length=200)
+    kind = CharField(max_length=20)
+    purpose = ForeignKeyField(ConsentPurpose, null=True, on_delete="RESTRICT")
+    filters = TextField(default="{}")  # narrows who it is for, as a campaign's filters
+    days = IntegerField(default=0)
+    event_date = DateField(null=True)
+    content = TextField(default="{}")
+    active = BooleanField(default=True)
+    created_by = ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    last_run_at = DateTimeField(null=True)
+
+
+class OutgoingMessage(BaseModel):
+    """One e-mail to one customer from a campaign or an automation.
+
+    queued → sending (claimed just before the SMTP conversation) → sent, failed (with a reason)
+    or skipped (consent withdrawn or address gone meanwhile). `occasion` names what it is for
+    ("campaign:7", "automation:3:birthday:2026"); one customer gets one message per occasion,
+    which the unique index enforces. Holds no address or text: those are read when sending.
+    """
+
+    STATUSES = ("queued", "sending", "sent", "failed", "skipped")
+
+    customer = ForeignKeyField(Customer, backref="outgoing_messages", on_delete="CASCADE")
+    campaign = ForeignKeyField(Campaign, null=True, backref="messages", on_delete="CASCADE")
+    automation = ForeignKeyField(Automation, null=True, backref="messages", on_delete="CASCADE")
+    purpose = ForeignKeyField(ConsentPurpose, null=True, on_delete="RESTRICT")
+    occasion = CharField(max_length=100)
+    status = CharField(max_length=10, default="queued")
+    reason = CharField(max_length=300, default="")
+    language = CharField(max_length=8, default="")
+    created_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(null=True, index=True)
+    unsubscribed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("customer", "occasion"), True),
+            (("campaign", "status"), False),
+            (("automation", "status"), False),
+        )
+
+
 class CustomerMerge(BaseModel):
     """Two records merged into one, with what moved, so the merge can be undone.
 
@@ -700,6 +777,9 @@ ALL_MODELS = [
     SignInSession,
     SavedMapping,
     Segment,
+    Campaign,
+    Automation,
+    OutgoingMessage,
     CustomerMerge,
     CustomerSignInLink,
     Breach,

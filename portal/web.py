@@ -2,11 +2,12 @@
 
 from urllib.parse import urlparse
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from . import audit, sign_in_sessions
 from .extensions import login_manager
+from .i18n import in_language, select_language
 
 SESSION_TOKEN = "session_token"
 # Where an owner who has not set up two-factor sign-in yet may go meanwhile.
@@ -101,3 +102,15 @@ def customer_or_404(customer_id: int):
     if customer is None:
         abort(404)
     return customer
+
+
+def render_in_language(template: str, language: str | None, **context) -> str:
+    """A page in the language of the customer an e-mailed link is for (the link does not know
+    the browser's), or the request's when theirs is not one we have. The template gets it as
+    `language` (for <html lang>)."""
+    if language not in current_app.config["LANGUAGES"]:
+        language = select_language()
+    # Form messages are lazy: they translate when rendered, inside the forced locale;
+    # in_language sets aside the request's cached catalog.
+    with in_language(language):
+        return render_template(template, language=language, **context)

@@ -46,6 +46,10 @@ class Worker:
         )
         return self
 
+    def process_killer(self):
+        """A function that SIGKILLs the worker running at the time it is called."""
+        return lambda: self.process.kill()
+
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # Huey's graceful stop

@@ -8,6 +8,9 @@
         assert "Thank you" in smtp_server.body(message)
 
 smtp_server.envelopes holds (mail_from, rcpt_tos) per message, in the same order.
+smtp_server.refuse(address) answers 550 for that recipient, as a server does for a mailbox that
+does not exist; smtp_server.before_accepting(n, action) runs action() when the n-th message's
+data has arrived, and then does not accept it (a crash of the sender at that moment).
 """
 
 import socket
@@ -29,9 +32,28 @@ class SmtpServer:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._lock = threading.Lock()
+        self._refused: set[str] = set()
+        self._interruption: tuple[int, object] | None = None
+        self._data_count = 0
+
+    def refuse(self, address: str) -> None:
+        self._refused.add(address)
+
+    def before_accepting(self, n: int, action) -> None:
+        self._interruption = (n, action)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self._refused:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     # aiosmtpd handler hook: runs on the server's thread before the client hears "250".
     async def handle_DATA(self, server, session, envelope):
+        self._data_count += 1
+        if self._interruption and self._interruption[0] == self._data_count:
+            self._interruption[1]()
+            return "451 4.3.0 Interrupted before the message was accepted"
         message = message_from_bytes(envelope.content, policy=default)
         with self._lock:
             self.messages.append(message)

@@ -1,8 +1,6 @@
 """The customer rates how their complaint was resolved, through the signed link in the closing
 e-mail: no sign-in, once per complaint, in the customer's own language."""
 
-from flask import current_app, g, render_template
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, TextAreaField, ValidationError
@@ -10,7 +8,7 @@ from wtforms.validators import InputRequired, Length
 
 from .. import complaints
 from ..form_fields import no_control_characters
-from ..i18n import select_language
+from ..web import render_in_language
 from . import bp
 
 PAGE = "auth/rate_complaint.html"
@@ -64,15 +62,5 @@ def rate_complaint(token: str):
 
 
 def _render(complaint, *, state: str, form=None, language=None, status: int = 200):
-    """The page in the customer's language (the link does not know the browser's)."""
-    languages = current_app.config["LANGUAGES"]
-    language = language if language in languages else None
-    if language is None:
-        language = select_language()
-    # Templates cache the request's catalog in g: drop it so the forced language is used.
-    g.pop("kartoteka_translations", None)
-    # Form messages are lazy: they translate when rendered, inside the forced locale.
-    with force_locale(language):
-        html = render_template(PAGE, complaint=complaint, state=state, form=form, language=language)
-    g.pop("kartoteka_translations", None)
+    html = render_in_language(PAGE, language, complaint=complaint, state=state, form=form)
     return html, status
