@@ -36,7 +36,9 @@ from portal import (
     identifiers,
     jobs,
     merge,
+    outbox,
     privacy_requests,
+    signed_links,
 )
 from portal.accounts import create_staff
 from portal.customer_list import Filters
@@ -44,7 +46,7 @@ from portal.db import is_postgresql
 from portal.extensions import db
 from portal.imports import importer
 from portal.imports.mapping import suggest
-from portal.models import ErasureRequest, ExportJob, ImportJob, utcnow
+from portal.models import ErasureRequest, ExportJob, ImportJob, OutgoingMessage, utcnow
 from tests.conftest import (
     ENGINES,
     PASSWORD,
@@ -80,6 +82,8 @@ GUARDS = {
     ("static", "GET"):                            Guard(OK,         OK,         OK,         OK,         OK),
     ("auth.rate_complaint", "GET"):               Guard(OK,         OK,         OK,         OK,         OK),  # token
     ("auth.rate_complaint", "POST"):              Guard(OK,         OK,         OK,         OK,         OK),  # token
+    ("auth.unsubscribe", "GET"):                  Guard(OK,         OK,         OK,         OK,         OK),  # token
+    ("auth.unsubscribe", "POST"):                 Guard(OK,         OK,         OK,         OK,         OK),  # token
     ("auth.second_step", "GET"):                  Guard(DONE,       DONE,       DONE,       DONE,       DONE),
     ("auth.second_step", "POST"):                 Guard(DONE,       DONE,       DONE,       DONE,       DONE),
     ("auth.set_language", "POST"):                Guard(DONE,       DONE,       DONE,       DONE,       DONE),
@@ -225,9 +229,13 @@ GUARDS = {
 }
 # fmt: on
 
-# No route is exempt from CSRF. One that had to be (a webhook, say) would be listed here with
-# the reason, and the CSRF tests would expect it to accept a request without a token.
-CSRF_EXEMPT: dict[tuple[str, str], str] = {}
+# Routes exempt from CSRF, with the reason; the CSRF tests expect them to accept a request
+# without a token.
+CSRF_EXEMPT: dict[tuple[str, str], str] = {
+    # RFC 8058: a mail client's one-click unsubscribe POSTs with no token; the signed link is
+    # the authority, and all it can do is withdraw one consent.
+    ("auth.unsubscribe", "POST"): "one-click unsubscribe from a mail client",
+}
 
 # --- Records the routes need --------------------------------------------------------------------
 
@@ -236,6 +244,7 @@ CSRF_EXEMPT: dict[tuple[str, str], str] = {}
 ARGUMENTS = {
     "static": lambda t, w: {"filename": "js/kartoteka.js"},
     "auth.rate_complaint": lambda t, w: {"token": t.rating_token},
+    "auth.unsubscribe": lambda t, w: {"token": t.unsubscribe_token},
     "customer.follow_link": lambda t, w: {"token": t.link_token},
     "customer.confirm_erasure": lambda t, w: {"token": t.erasure_token},
     # The customer area's records are always customer A's: A reaches them, B must not.
@@ -426,6 +435,12 @@ def _visitor_set(visitor: str, owner) -> SimpleNamespace:
     complaints.change_status(rated, "closed", staff_id=owner.id)
     t.rating_token = complaints.rating_token(rated)
     t.link_token = customer_links.create_link(t.customer)
+    # A marketing e-mail's one-click unsubscribe link.
+    newsletter = consent.create_purpose(f"newsletter_{n}", EMAIL_TEXTS)
+    marketing = OutgoingMessage.create(
+        customer=t.customer, purpose=newsletter, occasion=f"campaign:guards-{n}", status="sent"
+    )
+    t.unsubscribe_token = signed_links.sign(outbox.UNSUBSCRIBE_SALT, marketing.id)
 
     t.survivor, t.duplicate = person("Dorota"), person("Dorota")
     t.merge_record = merge.merge(person("Edyta"), person("Edyta"), set(), owner.id)
