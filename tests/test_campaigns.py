@@ -5,6 +5,7 @@ sending anyone a second message."""
 
 import re
 import time
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
@@ -13,7 +14,7 @@ from flask_babel import force_locale, gettext
 from portal import campaigns, consent, outbox, settings
 from portal.customer_list import Filters
 from portal.message_content import Text, dump
-from portal.models import Campaign, ConsentEvent, ExportJob, OutgoingMessage
+from portal.models import Campaign, ConsentEvent, ExportJob, OutgoingMessage, utcnow
 from tests.factories import make_customer
 from tests.job_worker import wait_for_job
 
@@ -322,3 +323,43 @@ def test_a_worker_killed_in_the_middle_of_a_message_sends_it_once_after_the_rest
     assert job.status == "done", job.error
     assert_each_received_exactly_one(smtp_server, 8)
     assert OutgoingMessage.get_by_id(cut_off.id).status == "sent"
+
+
+# --- Sending later -----------------------------------------------------------------------
+
+
+def test_a_scheduled_campaign_is_sent_by_the_workers_clock_once_its_time_has_come(
+    app, smtp_server, purpose
+):
+    from portal import scheduled
+
+    smtp_server.configure(app)
+    mixed_customers(purpose)
+    with app.app_context():
+        campaign = campaigns.schedule(
+            new_campaign(purpose), utcnow() + timedelta(hours=1), staff_id=None
+        )
+        scheduled.send_due_campaigns()  # the worker's every-minute task, before the time
+        assert Campaign.get_by_id(campaign.id).status == "scheduled"
+        assert smtp_server.messages == []
+
+        Campaign.update(send_at=utcnow() - timedelta(minutes=1)).where(
+            Campaign.id == campaign.id
+        ).execute()
+        scheduled.send_due_campaigns()
+        scheduled.send_due_campaigns()  # a second tick finds nothing more to start
+    assert len(smtp_server.messages) == 4
+    assert Campaign.get_by_id(campaign.id).status == "sent"
+
+
+def test_flask_campaigns_send_due_starts_what_is_due(app, smtp_server, purpose):
+    smtp_server.configure(app)
+    mixed_customers(purpose)
+    campaign = campaigns.schedule(
+        new_campaign(purpose), utcnow() - timedelta(seconds=1), staff_id=None
+    )
+    result = app.test_cli_runner().invoke(args=["campaigns", "send-due"])
+    assert result.exit_code == 0, result.output
+    assert "Started 1 scheduled campaign" in result.output
+    assert len(smtp_server.messages) == 4
+    assert Campaign.get_by_id(campaign.id).status == "sent"
