@@ -65,6 +65,7 @@ def create_owner(email, name, password):
 def demo(customers, seed, if_empty):
     """Fill the database with generated demo customers and their history."""
     from . import demo as demo_data
+    from . import demo_messages
     from .models import Customer
 
     # Accounts first, so generated purchases and complaints can name a staff member.
@@ -77,6 +78,8 @@ def demo(customers, seed, if_empty):
         elapsed = time.perf_counter() - started
         # Tiers as the shop would have them after its nightly `flask rfm` (lists, summary).
         counts["customers in tiers"] = rfm.compute()
+        counts["customers at risk"] = forecast.refresh().at_risk  # as after the nightly run
+        counts.update(demo_messages.add())
         summary = ", ".join(f"{n} {name}" for name, n in counts.items())
         engine = current_app.config["DATABASE_URL"].split(":")[0]
         click.echo(f"Generated {summary} in {elapsed:.1f} s ({engine}).")

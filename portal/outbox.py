@@ -69,18 +69,19 @@ def deliver(
     """
     summary = Delivery()
     pause = 60.0 / per_minute()
-    last_sent = None
+    next_slot = None  # messages start at most one `pause` apart
     for done, message_id in enumerate(pending_ids, start=1):
         message = OutgoingMessage.get_or_none(OutgoingMessage.id == message_id)
         if message is None or message.status not in PENDING:
             continue
-        if last_sent is not None:
-            sleep(max(0.0, pause - (time.monotonic() - last_sent)))
+        if next_slot is not None:
+            sleep(max(0.0, next_slot - time.monotonic()))
         if not keep_going():
             break
+        started = time.monotonic()
         outcome = _deliver_one(message)
         if outcome == "sent":
-            last_sent = time.monotonic()
+            next_slot = started + pause
         setattr(summary, outcome, getattr(summary, outcome) + 1)
         if progress:
             progress(done, len(pending_ids))
@@ -111,7 +112,7 @@ def _deliver_one(message: OutgoingMessage) -> str:
         return _finish(message, "skipped", "no e-mail address")
     email = _compose(message, customer, address)
     claimed = (
-        OutgoingMessage.update(status="sending")
+        OutgoingMessage.update(status="sending", language=email["Content-Language"])
         .where((OutgoingMessage.id == message.id) & OutgoingMessage.status.in_(PENDING))
         .execute()
     )
@@ -145,10 +146,6 @@ def _compose(message: OutgoingMessage, customer: Customer, address: str):
     source = message.campaign or message.automation
     link = unsubscribe_url(message.id) if message.purpose_id else None
     rendered = render(source.content, message.purpose_id, customer, link)
-    if message.language != rendered.language:
-        OutgoingMessage.update(language=rendered.language).where(
-            OutgoingMessage.id == message.id
-        ).execute()
     headers = {}
     if link:
         # RFC 8058: a mail client may offer its own button, which POSTs to the link.

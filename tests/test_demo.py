@@ -4,7 +4,7 @@ denormalised figures that agree with the purchases they summarise."""
 import random
 import unicodedata
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import phonenumbers
@@ -295,3 +295,38 @@ def test_flask_demo_command_generates_and_reports_counts(app):
     again = app.test_cli_runner().invoke(args=["demo", "--customers", "50", "--if-empty"])
     assert "skipped" in again.output and owner_line in again.output
     assert Customer.select().count() == 50
+
+
+def test_demo_campaigns_tell_a_consistent_story(app):
+    """The demo's newsletters went only to people who had e-mail consent and an address; each
+    unsubscribe-link withdrawal is attached to the newsletter it came from; `flask demo` adds
+    them once."""
+    from portal import campaigns, contact_lists, demo_messages
+    from portal.models import Automation, Campaign, ConsentEvent, ConsentPurpose, OutgoingMessage
+
+    generate(customers=600)
+    counts = demo_messages.add(reference=datetime.combine(TODAY, time()))
+    assert counts["campaigns"] == 4 and counts["automations"] == 3
+    assert demo_messages.add() == {}  # once
+
+    purpose = ConsentPurpose.get(ConsentPurpose.code == "email_marketing")
+    consenting = set(contact_lists.included_ids(purpose, "email"))
+    sent = [c for c in Campaign.select() if c.status == "sent"]
+    assert len(sent) == 3
+    unsubscribed = 0
+    for campaign in sent:
+        figures = campaigns.figures(campaign)
+        assert figures.sent + figures.failed == figures.recipients > 0
+        for message in campaign.messages:
+            if message.unsubscribed_at is None:
+                assert message.customer_id in consenting
+                continue
+            unsubscribed += 1
+            event = ConsentEvent.get(
+                (ConsentEvent.customer == message.customer_id)
+                & (ConsentEvent.channel == "unsubscribe_link")
+            )
+            assert campaign.started_at < event.occurred_at
+    assert unsubscribed > 0
+    assert OutgoingMessage.select().where(OutgoingMessage.status == "queued").count() == 0
+    assert not Automation.select().where(Automation.active).exists()
