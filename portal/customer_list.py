@@ -27,6 +27,8 @@ LIST_COLUMNS = (
 )
 SEGMENT_COUNT_CAP = 100_000
 CONSENT_STATES = ("", "granted", "not_granted", "never_asked")
+# "at_risk": customers portal/forecast.py flags as drifting away (kept fresh nightly).
+KINDS = ("", "lead", "customer", "at_risk")
 
 # sort name → (column, descending). Every sort ends on the id, so keyset paging is exact.
 SORTS = {
@@ -39,7 +41,7 @@ SORTS = {
 
 @dataclass
 class Filters:
-    kind: str = ""  # "", "lead" or "customer"
+    kind: str = ""  # one of KINDS
     tag: str = ""
     tier: str = ""
     city: str = ""
@@ -99,6 +101,8 @@ def filtered(filters: Filters):
         query = query.where(Customer.purchase_count == 0)
     elif filters.kind == "customer":
         query = query.where(Customer.purchase_count > 0)
+    elif filters.kind == "at_risk":
+        query = query.where(Customer.churn_risk == True)  # noqa: E712 (SQL, not Python)
     if filters.tier:
         query = query.where(Customer.tier == filters.tier)
     if filters.tag:

@@ -45,6 +45,28 @@ def at_risk(expected: datetime, interval: timedelta, now: datetime) -> bool:
     return now > expected + max(interval, MIN_GRACE)
 
 
+def refresh_one(customer_id: int, now: datetime) -> None:
+    """One repeat customer's forecast, after a purchase was recorded. A first purchase waits
+    for the nightly refresh: it needs the shop's median interval, which one customer's
+    purchases cannot give."""
+    count, first, last = (
+        Purchase.select(
+            fn.COUNT(Purchase.id), fn.MIN(Purchase.purchased_at), fn.MAX(Purchase.purchased_at)
+        )
+        .where(Purchase.customer == customer_id)
+        .tuples()
+        .get()
+    )
+    if count < 2:
+        return
+    expected, interval = expected_next(
+        _as_datetime(first), _as_datetime(last), count, DEFAULT_INTERVAL
+    )
+    Customer.update(
+        expected_next_purchase_at=expected, churn_risk=at_risk(expected, interval, now)
+    ).where(Customer.id == customer_id).execute()
+
+
 def refresh(now: datetime | None = None) -> Summary:
     """Recompute every active customer's forecast (from `flask forecast` or the scheduler)."""
     now = now or utcnow()

@@ -9,12 +9,12 @@ as the purchase, with SQL arithmetic so that two purchases recorded at once both
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import JOIN, Case
 
-from . import complaints, settings
+from . import complaints, forecast, settings
 from .db import write_transaction
 from .extensions import db
 from .models import (
@@ -113,6 +113,8 @@ def record_purchase(
             last_activity_at=_later(Customer.last_activity_at, purchased_at),
             updated_at=now,
         ).where(Customer.id == customer.id).execute()
+        # Someone who came back should not stay "at risk" until the nightly refresh.
+        forecast.refresh_one(customer.id, now)
         _refresh_figures(customer)
     return purchase
 
@@ -156,6 +158,8 @@ def _refresh_figures(customer: Customer) -> None:
         Customer.last_purchase_at,
         Customer.last_activity_at,
         Customer.updated_at,
+        Customer.expected_next_purchase_at,
+        Customer.churn_risk,
     )
     fresh = Customer.select(*columns).where(Customer.id == customer.id).get()
     for column in columns:
@@ -172,16 +176,31 @@ class Figures:
     purchase_count: int
     last_purchase_at: datetime | None
     currency: str
+    # From portal/forecast.py; None (and not at risk) until the customer has one.
+    expected_next_purchase_at: datetime | None = None
+    interval_days: int | None = None  # the interval the expected date assumes
+    own_rhythm: bool = True  # False: one purchase, the shop's median interval stands in
+    churn_risk: bool = False
 
 
 def figures(customer: Customer) -> Figures:
     """The customer's purchase figures, from the denormalised columns (no aggregation)."""
+    expected, last = customer.expected_next_purchase_at, customer.last_purchase_at
+    # The forecast always lies after the last purchase it was made from; one that does not
+    # is from before purchases changed (an import, a merge) and waits for the next refresh.
+    forecast_holds = expected is not None and last is not None and expected > last
     return Figures(
         kind=customer.kind,
         lifetime_value=customer.lifetime_value,
         purchase_count=customer.purchase_count,
-        last_purchase_at=customer.last_purchase_at,
+        last_purchase_at=last,
         currency=settings.get("currency"),
+        expected_next_purchase_at=expected if forecast_holds else None,
+        interval_days=max(1, round((expected - last) / timedelta(days=1)))
+        if forecast_holds
+        else None,
+        own_rhythm=customer.purchase_count > 1,
+        churn_risk=forecast_holds and bool(customer.churn_risk),
     )
 
 

@@ -36,7 +36,7 @@ def filters_from(text: str) -> Filters | None:
     amounts = (filters.min_spend, filters.max_spend)
     if not all(amount is None or isinstance(amount, Decimal) for amount in amounts):
         return None
-    known = filters.kind in ("", "lead", "customer") and filters.sort in customer_list.SORTS
+    known = filters.kind in customer_list.KINDS and filters.sort in customer_list.SORTS
     return filters if known else None
 
 

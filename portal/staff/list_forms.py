@@ -19,6 +19,7 @@ class FilterForm(FlaskForm):
             SelectChoice("", _l("Everyone")),
             SelectChoice("customer", _l("Customers")),
             SelectChoice("lead", _l("Leads")),
+            SelectChoice("at_risk", _l("At risk of not coming back")),
         ],
         default="",
     )

@@ -1,13 +1,14 @@
 """In a real browser, staff record a purchase from the profile without leaving the page."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 
-from portal import history
-from portal.models import Address, Complaint
+from portal import forecast, history
+from portal.models import Address, Complaint, utcnow
 from tests.browser.htmx import wait_for, wait_until_settled
 from tests.browser.test_sign_in import submit_sign_in
 from tests.conftest import PASSWORD
@@ -180,5 +181,43 @@ def test_a_chinese_profile_reads_well(
     name = "phone" if viewport["width"] < 600 else "desktop"
     screenshot(page, f"profile-zh-CN-{name}-{engine}")
     # nothing wider than the screen, phones included
+    assert page.evaluate(WIDER_THAN_SCREEN) == []
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "locale, viewport",
+    [
+        ("en-US", {"width": 1200, "height": 900}),
+        ("ru-RU", {"width": 1200, "height": 900}),
+        ("ru-RU", {"width": 390, "height": 844}),
+    ],
+    ids=["en-desktop", "ru-desktop", "ru-phone"],
+)
+def test_a_customer_at_risk_is_flagged_on_the_profile(
+    live_server, chromium, screenshot, staff_member, engine, locale, viewport
+):
+    customer = make_customer("Иван", "Петров", email="ivan.petrov@example.ru")
+    now = utcnow()
+    for days in (200, 170, 140):  # every 30 days, then nothing for 140 days
+        history.record_purchase(
+            customer,
+            [("Пуэр", Decimal("1"), Decimal("15.00"))],
+            purchased_at=now - timedelta(days=days),
+            channel="store",
+        )
+    forecast.refresh(now)
+
+    context, page = open_profile(chromium, live_server, staff_member, customer, locale, viewport)
+
+    expected = page.locator("#profile-figures .figure-next")
+    # the date in the page's language, as the other dates on the panel (TIMEZONE is UTC here)
+    due = (now - timedelta(days=110)).date()
+    assert expected.inner_text() == format_date(due, "medium", locale=locale.replace("-", "_"))
+    expect(page.locator("#profile-figures .churn-risk .badge")).to_be_visible()
+    why = page.locator("#profile-figures .churn-risk-why").inner_text()
+    assert "30" in why and expected.inner_text() in why
+    name = "phone" if viewport["width"] < 600 else "desktop"
+    screenshot(page, f"profile-at-risk-{locale}-{name}-{engine}")
     assert page.evaluate(WIDER_THAN_SCREEN) == []
     context.close()
