@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from peewee import chunked, fn
+from peewee import JOIN, chunked, fn
 
 from . import audit, contact_lists, jobs, outbox
 from .customer_list import Filters
@@ -164,15 +164,17 @@ def schedule(campaign: Campaign, send_at: datetime, staff_id: int | None) -> Cam
 
 def send_now(campaign: Campaign, *, staff_id: int | None, language: str) -> Campaign:
     """Fix the recipients and queue the sending job."""
-    claimed = (
-        Campaign.update(status="sending", started_at=utcnow())
-        .where((Campaign.id == campaign.id) & Campaign.status.in_(("draft", "scheduled")))
-        .execute()
-    )
-    if not claimed:
-        raise CampaignStateError("the campaign has already been sent or cancelled")
-    campaign = Campaign.get_by_id(campaign.id)
-    fix_recipients(campaign, staff_id=staff_id)
+    # Claimed and its recipients fixed together: a crash in between leaves it as it was.
+    with write_transaction(db):
+        claimed = (
+            Campaign.update(status="sending", started_at=utcnow())
+            .where((Campaign.id == campaign.id) & Campaign.status.in_(("draft", "scheduled")))
+            .execute()
+        )
+        if not claimed:
+            raise CampaignStateError("the campaign has already been sent or cancelled")
+        campaign = Campaign.get_by_id(campaign.id)
+        fix_recipients(campaign, staff_id=staff_id)
     return _start_job(campaign, staff_id=staff_id, language=language)
 
 
@@ -323,17 +325,32 @@ class Figures:
 
 def figures_of(query) -> Figures:
     """Counts by status, and unsubscribes, over a query of OutgoingMessage rows."""
-    result = Figures()
+    return figures_by(query, None).get(None, Figures())
+
+
+def figures_by(query, column) -> dict:
+    """Figures per value of `column` (e.g. OutgoingMessage.campaign) in one grouped query;
+    column None: one Figures for the whole query, under the key None."""
+    keys = [column] if column is not None else []
     rows = (
-        query.select(OutgoingMessage.status, fn.COUNT(OutgoingMessage.id))
-        .group_by(OutgoingMessage.status)
+        query.select(
+            *keys,
+            OutgoingMessage.status,
+            fn.COUNT(OutgoingMessage.id),
+            fn.COUNT(OutgoingMessage.unsubscribed_at),
+        )
+        .group_by(*keys, OutgoingMessage.status)
         .tuples()
     )
-    for status, count in rows:
-        result.recipients += count
-        key = "queued" if status in outbox.PENDING else status
-        setattr(result, key, getattr(result, key) + count)
-    result.unsubscribed = query.where(OutgoingMessage.unsubscribed_at.is_null(False)).count()
+    result: dict = {}
+    for row in rows:
+        owner = row[0] if keys else None
+        status, count, unsubscribed = row[-3:]
+        figures = result.setdefault(owner, Figures())
+        figures.recipients += count
+        figures.unsubscribed += unsubscribed
+        name = "queued" if status in outbox.PENDING else status
+        setattr(figures, name, getattr(figures, name) + count)
     return result
 
 
@@ -361,7 +378,8 @@ def listing() -> list[tuple[Campaign, Figures]]:
         Campaign.select(Campaign, ConsentPurpose, Segment)
         .join(ConsentPurpose)
         .switch(Campaign)
-        .join(Segment, join_type="LEFT OUTER")
+        .join(Segment, JOIN.LEFT_OUTER)
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())
     )
-    return [(campaign, figures(campaign)) for campaign in campaigns]
+    counted = figures_by(OutgoingMessage.select(), OutgoingMessage.campaign)
+    return [(campaign, counted.get(campaign.id, Figures())) for campaign in campaigns]

@@ -12,11 +12,13 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
-from . import consent
+from . import consent, merge
 from .models import (
     Address,
+    Automation,
+    Campaign,
     Complaint,
     ComplaintMessage,
     ContactPoint,
@@ -24,6 +26,7 @@ from .models import (
     CustomerTag,
     Interaction,
     Location,
+    OutgoingMessage,
     Purchase,
     PurchaseLine,
     Refund,
@@ -113,6 +116,7 @@ def collect(customer: Customer, language: str | None = None) -> dict:
         ],
         "complaints": _complaints(customer.id),
         "consent": _consent(customer.id, language),
+        "messages": messages(customer.id, language),
     }
 
 
@@ -237,6 +241,48 @@ def _consent(customer_id: int, language: str) -> dict:
     }
 
 
+def messages(customer_id: int, language: str) -> list[dict]:
+    """The campaign and automation e-mails sent to the customer (and those their mail server
+    refused), oldest first: when, from which campaign or automation, for which consent purpose
+    (none: a service message), and when they unsubscribed through it.
+
+    Also those of records merged into theirs: a message for an occasion both records had stays
+    with the merged record (portal/merge.py). Messages still queued are not yet sent, and
+    skipped ones never were. The mail server's refusal text is left out: it is the server's
+    wording about delivery, not data about the person.
+    """
+    moment = fn.COALESCE(OutgoingMessage.sent_at, OutgoingMessage.created_at)
+    rows = list(
+        OutgoingMessage.select(
+            OutgoingMessage,
+            # Aliased: both columns are called "name".
+            fn.COALESCE(Campaign.name, Automation.name, "").alias("source_name"),
+        )
+        .join(Campaign, JOIN.LEFT_OUTER)
+        .switch(OutgoingMessage)
+        .join(Automation, JOIN.LEFT_OUTER)
+        .where(
+            OutgoingMessage.customer.in_(merge.merged_group(customer_id))
+            & OutgoingMessage.status.in_(("sent", "failed"))
+        )
+        .order_by(moment, OutgoingMessage.id)
+        .objects()
+    )
+    titles = consent.titles(language, active_only=False) if rows else {}
+    return [
+        {
+            # A failed message keeps no time of its own: when it was queued to go.
+            "date": row.sent_at or row.created_at,
+            "status": row.status,
+            "source": "campaign" if row.campaign_id else "automation",
+            "name": row.source_name,
+            "purpose": titles.get(row.purpose_id, "") if row.purpose_id else "",
+            "unsubscribed_at": row.unsubscribed_at,
+        }
+        for row in rows
+    ]
+
+
 # --- machine-readable forms -----------------------------------------------------------------
 
 
@@ -304,5 +350,7 @@ def to_csv(data: dict) -> str:
         rows += _rows("consent", f"purpose {n}", state)
     for n, event in enumerate(data["consent"]["history"], 1):
         rows += _rows("consent_history", f"event {n}", event)
+    for n, message in enumerate(data["messages"], 1):
+        rows += _rows("messages", f"message {n}", message)
     writer.writerows(rows)
     return "\ufeff" + out.getvalue()

@@ -2,10 +2,10 @@
 
 `erase()` removes a person's personal data from every table in one transaction: the customer
 row is blanked (it stays, anonymised, so sales kept for accounting still add up), contacts,
-addresses, tags, identifiers, sign-in links and interactions go, complaint texts and consent
-evidence are cleared, merge snapshots that remember the person are emptied, records merged
-into theirs are erased with them, and the search index forgets them. Generated files about
-them are deleted after the transaction.
+addresses, tags, identifiers, sign-in links and interactions go, complaint texts, consent
+evidence and mail servers' replies to campaign messages are cleared, merge snapshots that
+remember the person are emptied, records merged into theirs are erased with them, and the
+search index forgets them. Generated files about them are deleted after the transaction.
 
 Verifiable on SQLite means the bytes go, not only the rows: every connection runs with
 `secure_delete` (portal/db.py) so freed space is zeroed, the FTS5 index is merged so the old
@@ -34,6 +34,7 @@ from flask import current_app
 from . import audit, jobs, mail, privacy_requests, search, settings, signed_links
 from .db import is_postgresql, write_transaction
 from .extensions import db
+from .merge import merged_group
 from .models import (
     Address,
     Complaint,
@@ -51,6 +52,7 @@ from .models import (
     ImportChange,
     ImportJob,
     Interaction,
+    OutgoingMessage,
     Purchase,
     Refund,
     SensitiveIdentifier,
@@ -284,7 +286,7 @@ def execute(request: ErasureRequest, staff_id: int | None) -> Receipt:
 def preview(customer_id: int, keep: Iterable[str] = ()) -> dict[str, int]:
     """What erase() would remove (and keep) now, counted: for the confirmation page."""
     keep = checked_parts(keep)
-    group = _merged_group(customer_id)
+    group = merged_group(customer_id)
 
     def count(model, *conditions):
         query = model.select().where(model.customer.in_(group))
@@ -415,25 +417,6 @@ def _send_done_notice(notice: _DoneNotice, receipt: Receipt) -> bool:
     return True
 
 
-def _merged_group(customer_id: int) -> list[int]:
-    """The record and every record merged into it (at any depth): the same person."""
-    group, frontier = [customer_id], [customer_id]
-    while frontier:
-        # Through the merge records: customer.merged_into has no index (see the model).
-        merged = (
-            CustomerMerge.select(CustomerMerge.duplicate)
-            .join(Customer, on=CustomerMerge.duplicate == Customer.id)
-            .where(
-                CustomerMerge.survivor.in_(frontier)
-                & CustomerMerge.undone_at.is_null()
-                & (Customer.merged_into == CustomerMerge.survivor)
-            )
-        )
-        frontier = [m.duplicate_id for m in merged if m.duplicate_id not in group]
-        group += frontier
-    return group
-
-
 def _erase_rows(customer_id, staff_id, keep, trigger, ledger, audit_extra) -> Receipt | None:
     exists = Customer.select(Customer.id).where(Customer.id == customer_id).exists()
     if not exists:
@@ -448,7 +431,7 @@ def _erase_rows(customer_id, staff_id, keep, trigger, ledger, audit_extra) -> Re
     )
     if not claimed:
         return None
-    group = _merged_group(customer_id)
+    group = merged_group(customer_id)
     Customer.update(erased_at=now).where(
         Customer.id.in_(group) & Customer.erased_at.is_null()
     ).execute()
@@ -558,6 +541,14 @@ def _remove_personal_rows(group: list[int], keep: tuple[str, ...]) -> dict[str, 
             .where(of(ConsentEvent) & (ConsentEvent.evidence != ""))
             .execute()
         )
+    # Campaign and automation messages stay: they hold only the customer's id, and campaign
+    # results count them. A failed one's reason is the mail server's reply, which may quote
+    # the address or the name.
+    removed["message_reasons"] = (
+        OutgoingMessage.update(reason="")
+        .where(of(OutgoingMessage) & (OutgoingMessage.reason != ""))
+        .execute()
+    )
     purchases = Purchase.select(Purchase.id).where(of(Purchase))
     if not invoice:
         removed["refund_reasons"] = (

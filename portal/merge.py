@@ -1,4 +1,12 @@
-"""Duplicates: find likely pairs, merge two records field by field, and undo a merge."""
+"""Duplicates: find likely pairs, merge two records field by field, and undo a merge.
+
+Campaign and automation messages (OutgoingMessage) move with the rest of the history, except
+one for an occasion the survivor already has a message for (both records got the same
+campaign): one customer has one message per occasion (a unique index), so that one stays on
+the duplicate record. It is not deleted: it is what was sent (the campaign's figures count it,
+and its unsubscribe link must still find a message), and the person's own data shows it
+through merged_group(). Erasing the survivor erases the duplicate with it.
+"""
 
 import json
 from dataclasses import dataclass
@@ -21,6 +29,7 @@ from .models import (
     CustomerSignInLink,
     CustomerTag,
     Interaction,
+    OutgoingMessage,
     Purchase,
     SensitiveIdentifier,
     utcnow,
@@ -149,7 +158,8 @@ def merge(
     """Merge duplicate into survivor in one transaction and return the record that can undo it.
 
     Fields named in take_from_duplicate get the duplicate's value; history moves over;
-    contact points and tags the survivor already has stay with the duplicate.
+    contact points and tags the survivor already has stay with the duplicate, and so do
+    messages for an occasion the survivor already has one for (see the module's docstring).
     """
     if survivor.id == duplicate.id:
         raise MergeError("a record cannot be merged with itself")
@@ -167,6 +177,7 @@ def merge(
                 model.update(customer=survivor.id).where(model.id.in_(ids)).execute()
             moved[model._meta.table_name] = ids
         Address.update(is_primary=False).where(Address.id.in_(moved["address"] or [0])).execute()
+        moved["outgoing_message"] = _move_messages(duplicate.id, survivor.id)
         moved["contact_point"] = _move_new_contacts(duplicate.id, survivor.id)
         moved["customer_tag"] = _move_new_tags(duplicate.id, survivor.id)
         changes = {f: getattr(duplicate, f) for f in take_from_duplicate}
@@ -191,6 +202,22 @@ def merge(
             merged_by=staff_id,
             snapshot=json.dumps({"survivor_fields": before, "moved": moved}),
         )
+
+
+def _move_messages(from_id: int, to_id: int) -> list[int]:
+    """Move the messages whose occasion the receiving record has none for; return their ids."""
+    taken = OutgoingMessage.select(OutgoingMessage.occasion).where(
+        OutgoingMessage.customer == to_id
+    )
+    ids = [
+        m.id
+        for m in OutgoingMessage.select(OutgoingMessage.id).where(
+            (OutgoingMessage.customer == from_id) & OutgoingMessage.occasion.not_in(taken)
+        )
+    ]
+    if ids:
+        OutgoingMessage.update(customer=to_id).where(OutgoingMessage.id.in_(ids)).execute()
+    return ids
 
 
 def _move_new_contacts(from_id: int, to_id: int) -> list[int]:
@@ -232,14 +259,24 @@ def undo(record: CustomerMerge) -> None:
     if record.undone_at is not None:
         raise MergeError("this merge was already undone")
     snapshot = json.loads(record.snapshot)
-    models = {m._meta.table_name: m for m in (*MOVED_HISTORY, ContactPoint, CustomerTag)}
+    models = {
+        m._meta.table_name: m for m in (*MOVED_HISTORY, ContactPoint, CustomerTag, OutgoingMessage)
+    }
     with write_transaction(db):
         for table, ids in snapshot["moved"].items():
             model = models[table]
-            if ids:
-                model.update(customer=record.duplicate_id).where(
-                    model.id.in_(ids) & (model.customer == record.survivor_id)
-                ).execute()
+            if not ids:
+                continue
+            back = model.id.in_(ids) & (model.customer == record.survivor_id)
+            if model is OutgoingMessage:
+                # Should the duplicate have been sent a message for the same occasion
+                # meanwhile, the survivor keeps this one rather than the undo failing.
+                back &= OutgoingMessage.occasion.not_in(
+                    OutgoingMessage.select(OutgoingMessage.occasion).where(
+                        OutgoingMessage.customer == record.duplicate_id
+                    )
+                )
+            model.update(customer=record.duplicate_id).where(back).execute()
         restored = {f: _restore(f, v) for f, v in snapshot["survivor_fields"].items()}
         if restored:
             Customer.update(**restored).where(Customer.id == record.survivor_id).execute()
@@ -248,6 +285,25 @@ def undo(record: CustomerMerge) -> None:
         recompute_totals(record.duplicate_id)
         search.refresh([record.survivor_id, record.duplicate_id])
         CustomerMerge.update(undone_at=utcnow()).where(CustomerMerge.id == record.id).execute()
+
+
+def merged_group(customer_id: int) -> list[int]:
+    """The record and every record merged into it (at any depth): the same person."""
+    group, frontier = [customer_id], [customer_id]
+    while frontier:
+        # Through the merge records: customer.merged_into has no index (see the model).
+        merged = (
+            CustomerMerge.select(CustomerMerge.duplicate)
+            .join(Customer, on=CustomerMerge.duplicate == Customer.id)
+            .where(
+                CustomerMerge.survivor.in_(frontier)
+                & CustomerMerge.undone_at.is_null()
+                & (Customer.merged_into == CustomerMerge.survivor)
+            )
+        )
+        frontier = [m.duplicate_id for m in merged if m.duplicate_id not in group]
+        group += frontier
+    return group
 
 
 def open_merges(survivor_id: int) -> list[CustomerMerge]:

@@ -229,14 +229,17 @@ def message_for_unsubscribe(token: str) -> OutgoingMessage:
 def unsubscribe(message: OutgoingMessage, ip_address: str = "") -> bool:
     """Withdraw the customer's consent for the message's purpose, at once (channel
     "unsubscribe_link"), unless it is already withdrawn. True when this recorded a withdrawal."""
-    customer_id = message.customer_id
+    customer = _surviving_record(message.customer_id)
     purpose = ConsentPurpose.get_by_id(message.purpose_id)
     with write_transaction(db):
         if message.unsubscribed_at is None:
             OutgoingMessage.update(unsubscribed_at=utcnow()).where(
                 OutgoingMessage.id == message.id
             ).execute()
-        if not contact_lists.granted_among(purpose.id, [customer_id]) or not purpose.active:
+        if customer.erased_at is not None or not purpose.active:
+            return False  # an erased person gets nothing more: nothing to record on them
+        customer_id = customer.id
+        if not contact_lists.granted_among(purpose.id, [customer_id]):
             return False
         latest = consent.latest_events(customer_id)[purpose.id]
         consent.record(
@@ -250,6 +253,17 @@ def unsubscribe(message: OutgoingMessage, ip_address: str = "") -> bool:
             ip_address=ip_address,
         )
     return True
+
+
+def _surviving_record(customer_id: int) -> Customer:
+    """The record a customer's data lives on now: a merged duplicate's consent history moved
+    to the record it was merged into (at any depth)."""
+    customer = Customer.get_by_id(customer_id)
+    seen = {customer.id}
+    while customer.merged_into_id and customer.merged_into_id not in seen:
+        customer = Customer.get_by_id(customer.merged_into_id)
+        seen.add(customer.id)
+    return customer
 
 
 def audit_sent(kind: str, source_id: int, delivery: Delivery) -> None:

@@ -85,6 +85,28 @@ DATA_CATEGORIES = (
         "customer",
     ),
     DataCategory(
+        "forecast",
+        _l("Purchase forecast"),
+        _l(
+            "When your next purchase is expected, and whether you may not come back, worked out "
+            "from the dates of your purchases"
+        ),
+        _l("Reminders and offers at the right time, sent only with your consent"),
+        "legitimate_interest",
+        "customer",
+    ),
+    DataCategory(
+        "messages",
+        _l("E-mails sent to you"),
+        _l(
+            "Which offers and reminders were e-mailed to you and when, whether they were "
+            "delivered, and whether you unsubscribed through them"
+        ),
+        _l("Sending each message once, only with your consent, and honouring unsubscribes"),
+        "consent",
+        "customer",
+    ),
+    DataCategory(
         "identifiers",
         _l("Identifiers"),
         _l("Tax or identity document numbers, stored encrypted"),

@@ -30,7 +30,11 @@ def run_automations() -> None:
     from . import automations
 
     with in_worker_context():
-        automations.run_due()
+        try:
+            automations.run_due()
+        except automations.AutomationsBusy:
+            # A "Run now" (or a slow earlier run) is sending: it sends what is due.
+            log.info("automations: another run is under way; this one is skipped")
 
 
 @huey.periodic_task(crontab(hour="3", minute="30"))

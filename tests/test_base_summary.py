@@ -1,6 +1,8 @@
 """The customer-base summary (issue 7): right figures for a small hand-made base, erased and
 merged records left out, months counted in the business's time zone; the PDF in every
-language with its headings, totals and metadata; the web page showing the latest summary."""
+language with its headings, totals and metadata; the web page showing the latest summary.
+Issue 10 adds campaign and automation messages: per month, per finished campaign and per
+automation."""
 
 import io
 import json
@@ -9,11 +11,22 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from flask import render_template
 from flask_babel import force_locale, gettext
 from pypdf import PdfReader
 
 from portal import consent, history, jobs, settings
-from portal.models import Complaint, Customer, ExportJob, Location, utcnow
+from portal.models import (
+    Automation,
+    Campaign,
+    Complaint,
+    ConsentPurpose,
+    Customer,
+    ExportJob,
+    Location,
+    OutgoingMessage,
+    utcnow,
+)
 from portal.reports import base_summary
 from tests.conftest import csrf_token_from
 from tests.factories import make_customer
@@ -27,6 +40,7 @@ HEADINGS = (
     "Tiers",
     "Consent coverage",
     "Complaints",
+    "Campaigns and automations",
 )
 
 
@@ -196,6 +210,230 @@ def test_an_empty_base_gives_zeros(app):
     assert figures["sales"]["revenue_in_period"] == "0.00"
     assert figures["locations"] == [] and figures["consent"] == []
     assert figures["tiers"] == {"A": 0, "B": 0, "C": 0, "unscored": 0, "leads": 0}
+
+
+# --- Campaigns and automations ---------------------------------------------------------------
+
+
+def message(customer, occasion, *, campaign=None, automation=None, status="sent", **moments):
+    """An OutgoingMessage as the outbox leaves it; `moments`: created, sent, unsubscribed."""
+    created = moments.get("created") or moments.get("sent")
+    return OutgoingMessage.create(
+        customer=customer,
+        campaign=campaign,
+        automation=automation,
+        purpose=campaign.purpose_id if campaign else None,
+        occasion=occasion,
+        status=status,
+        reason="550 no such mailbox" if status == "failed" else "",
+        created_at=created,
+        sent_at=moments.get("sent") if status == "sent" else None,
+        unsubscribed_at=moments.get("unsubscribed"),
+    )
+
+
+@pytest.fixture
+def messages(app, base):
+    """Two campaigns finished in the period (one cancelled part-way), one before it, a draft,
+    and three automations, with sends around month ends in Warsaw time."""
+    people = {c.family_name: c for c in Customer.select()}
+    anna, boris, wang, olek, ewa = (people[n] for n in ("Nowak", "Petrov", "王", "Stary", "Gone"))
+
+    def campaign(name, status, finished_at):
+        return Campaign.create(
+            name=name, purpose=base["email"], status=status, finished_at=finished_at
+        )
+
+    # Finished 22:30 UTC on 30 April: 00:30 on 1 May in Warsaw.
+    spring = campaign("Spring offers", "sent", datetime(2026, 4, 30, 22, 30))
+    on = f"campaign:{spring.id}"
+    # 21:30 UTC on 30 April is still April in Warsaw; 22:10 UTC is 1 May.
+    message(
+        anna,
+        on,
+        campaign=spring,
+        sent=datetime(2026, 4, 30, 21, 30),
+        unsubscribed=datetime(2026, 5, 2, 8),
+    )
+    message(boris, on, campaign=spring, sent=datetime(2026, 4, 30, 22, 10))
+    # A failure counts in the month it was queued: 23:00 on 30 April in Warsaw.
+    message(wang, on, campaign=spring, status="failed", created=datetime(2026, 4, 30, 21))
+    message(olek, on, campaign=spring, status="skipped", created=datetime(2026, 4, 30, 21))
+
+    sale = campaign("Wyprzedaż 夏季", "cancelled", datetime(2026, 6, 5, 9))
+    message(anna, f"campaign:{sale.id}", campaign=sale, sent=datetime(2026, 6, 5, 8))
+    message(
+        boris,
+        f"campaign:{sale.id}",
+        campaign=sale,
+        status="skipped",
+        created=datetime(2026, 6, 5, 8),
+    )
+
+    # Before the period; someone unsubscribed through it in July, which counts in July.
+    old = campaign("Old news", "sent", datetime(2025, 6, 20, 12))
+    message(
+        anna,
+        f"campaign:{old.id}",
+        campaign=old,
+        sent=datetime(2025, 6, 20, 11),
+        unsubscribed=datetime(2025, 7, 2, 9),
+    )
+    draft = campaign("Draft", "draft", None)
+    message(
+        boris,
+        f"campaign:{draft.id}",
+        campaign=draft,
+        status="queued",
+        created=datetime(2026, 6, 14),
+    )
+
+    birthday = Automation.create(name="Birthday wishes", kind="birthday")
+    reminder = Automation.create(name="Event reminder", kind="event_reminder", active=False)
+    Automation.create(name="Win back", kind="win_back", active=False)  # nothing: left out
+    Automation.create(name="Thank you", kind="after_purchase")  # active: shown with zeros
+    message(anna, "birthday:anna", automation=birthday, sent=datetime(2025, 7, 1, 10))
+    message(
+        boris,
+        "birthday:boris",
+        automation=birthday,
+        sent=datetime(2026, 6, 10, 7),
+        unsubscribed=datetime(2026, 6, 11, 7),
+    )
+    message(
+        wang,
+        "birthday:wang",
+        automation=birthday,
+        status="failed",
+        created=datetime(2026, 1, 15, 7),
+    )
+    # An erased customer's message still counts: the row stays, without personal data.
+    message(ewa, "birthday:ewa", automation=birthday, sent=datetime(2026, 5, 20, 7))
+    message(olek, "reminder:olek", automation=reminder, sent=datetime(2026, 3, 3, 7))
+    return {"spring": spring, "sale": sale, "birthday": birthday, "reminder": reminder}
+
+
+def test_messages_per_month_count_sends_failures_and_unsubscribes(app, messages):
+    figures = summary_figures(app)
+    sent = figures["messages"]
+    # July: a birthday; March: a reminder; April: Anna's spring offer (23:30 in Warsaw);
+    # May: Boris's spring offer (00:10 on 1 May) and the erased customer's birthday; June: the
+    # cancelled sale's one message and Boris's birthday. Not the draft's queued message.
+    assert sent["sent"] == [1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2]
+    assert sent["failed"] == [0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0]
+    # By the month of the click: the June 2025 newsletter's in July, Anna's in May, Boris's June.
+    assert sent["unsubscribed"] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]
+    assert (sent["sent_in_period"], sent["failed_in_period"], sent["unsubscribed_in_period"]) == (
+        7,
+        2,
+        3,
+    )
+    assert json.loads(json.dumps(figures)) == figures
+
+
+def test_campaigns_finished_in_the_period_with_their_results(app, messages):
+    campaigns = summary_figures(app)["messages"]["campaigns"]
+    assert campaigns == [
+        {
+            "campaign_id": messages["spring"].id,
+            "name": "Spring offers",
+            "cancelled": False,
+            "finished_at": "2026-04-30T22:30:00",
+            "recipients": 4,  # the skipped one included, as on the campaign's own page
+            "sent": 2,
+            "failed": 1,
+            "unsubscribed": 1,
+            "unsubscribe_rate": 0.5,
+        },
+        {
+            "campaign_id": messages["sale"].id,
+            "name": "Wyprzedaż 夏季",
+            "cancelled": True,
+            "finished_at": "2026-06-05T09:00:00",
+            "recipients": 2,
+            "sent": 1,
+            "failed": 0,
+            "unsubscribed": 0,
+            "unsubscribe_rate": 0.0,
+        },
+    ]
+
+
+def test_automations_totals_over_the_period(app, messages):
+    automations = summary_figures(app)["messages"]["automations"]
+    assert [
+        (row["name"], row["sent"], row["failed"], row["unsubscribed"]) for row in automations
+    ] == [
+        ("Birthday wishes", 3, 1, 1),
+        ("Event reminder", 1, 0, 0),  # no longer active, but it sent in the period
+        ("Thank you", 0, 0, 0),  # active, nothing yet
+    ]
+    assert automations[0]["automation_id"] == messages["birthday"].id
+
+
+def test_message_months_follow_the_business_time_zone(app, messages):
+    app.config["BABEL_DEFAULT_TIMEZONE"] = "UTC"
+    figures = summary_figures(app)["messages"]
+    # In UTC both spring offers and the spring failure belong to April.
+    assert figures["sent"][-3:] == [2, 1, 2]
+    assert figures["failed"][-3:] == [1, 0, 0]
+
+
+def test_summary_without_messages_says_so(app, base):
+    figures = summary_figures(app)["messages"]
+    assert figures["sent"] == figures["failed"] == figures["unsubscribed"] == [0] * 12
+    assert figures["campaigns"] == [] and figures["automations"] == []
+    with app.test_request_context():
+        html = render_template(
+            "reports/_summary_charts.html", **base_summary.page_context(summary_figures(app))
+        )
+    assert "Campaigns and automations" in html
+    assert "No campaign or automation messages in this period." in html
+    assert html.count('<figure class="chart">') == 8
+
+
+def test_campaign_section_shows_chart_and_tables(app, messages):
+    with app.test_request_context():
+        html = render_template(
+            "reports/_summary_charts.html", **base_summary.page_context(summary_figures(app))
+        )
+    assert html.count('<figure class="chart">') == 9
+    section = html[html.index('id="summary-messages-heading"') :]
+    assert "Messages sent and failed, and unsubscribes, per month" in section
+    assert "Spring offers" in section and "Wyprzedaż 夏季" in section
+    assert "Old news" not in section and "Draft" not in section
+    assert "May 1, 2026" in section  # finished 00:30 on 1 May in Warsaw, not on 30 April
+    assert "Apr 30, 2026" not in section
+    assert "50.0%" in section and "(cancelled)" in section
+    assert "Birthday wishes" in section and "Win back" not in section
+
+
+def test_an_older_summary_without_messages_still_renders(app, base):
+    figures = summary_figures(app)
+    del figures["messages"]  # stored by a job before issue 10
+    with app.test_request_context():
+        html = render_template("reports/_summary_charts.html", **base_summary.page_context(figures))
+    assert "No campaign or automation messages in this period." in html
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_pdf_prints_the_campaigns_of_the_period(app, recent_base, language):
+    with app.test_request_context():
+        purpose_id = ConsentPurpose.get(ConsentPurpose.code == "email_offers").id
+        autumn = Campaign.create(
+            name="Jesienna herbata 秋茶", purpose=purpose_id, status="sent", finished_at=utcnow()
+        )
+        for customer in Customer.select():
+            message(customer, f"campaign:{autumn.id}", campaign=autumn, sent=utcnow())
+    job = build_summary(app, language)
+    assert job.status == "done", job.error
+    with open(job.file_path, "rb") as handle:
+        text = plain("\n".join(page.extract_text() for page in PdfReader(handle).pages))
+    with app.test_request_context(), force_locale(language):
+        heading = gettext("Campaigns finished in the period")
+    assert plain(heading) in text
+    assert "Jesiennaherbata秋茶" in re.sub(r"\s+", "", text)  # pypdf spaces out Chinese
+    assert jobs.result_data(job)["messages"]["sent_in_period"] == 3
 
 
 # --- The PDF ---------------------------------------------------------------------------------

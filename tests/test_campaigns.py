@@ -363,3 +363,48 @@ def test_flask_campaigns_send_due_starts_what_is_due(app, smtp_server, purpose):
     assert "Started 1 scheduled campaign" in result.output
     assert len(smtp_server.messages) == 4
     assert Campaign.get_by_id(campaign.id).status == "sent"
+
+
+def test_an_unsubscribe_link_sent_to_a_record_merged_since_withdraws_on_the_surviving_record(
+    app, client, smtp_server, purpose, owner
+):
+    from portal import merge
+
+    smtp_server.configure(app)
+    receivers, _everyone = mixed_customers(purpose)
+    survivor = make_customer("Anna", "Nowak-Lis", email="anna.lis@example.com")
+    grant(survivor, purpose)
+    with app.test_request_context():
+        campaigns.send_now(new_campaign(purpose), staff_id=None, language="en")
+    anna = receivers[0]
+    link = urlparse(unsubscribe_link(smtp_server, smtp_server.to("anna@example.com")[0]))
+    # Both records got the campaign, so Anna's message stays on her (merged) record, while
+    # her consent history moves to the survivor.
+    merge.merge(survivor, anna, set(), owner.id)
+    assert OutgoingMessage.get(OutgoingMessage.customer == anna.id)
+    with app.test_request_context():
+        assert consent.latest_events(survivor.id)[purpose.id].granted
+
+    assert client.get(link.path).status_code == 200
+    with app.test_request_context():
+        assert not consent.latest_events(survivor.id)[purpose.id].granted
+
+
+def test_an_old_link_of_an_erased_customer_records_nothing(
+    app, client, smtp_server, purpose, owner
+):
+    from portal import erasure
+
+    smtp_server.configure(app)
+    receivers, _everyone = mixed_customers(purpose)
+    with app.test_request_context():
+        campaigns.send_now(new_campaign(purpose), staff_id=None, language="en")
+    link = urlparse(unsubscribe_link(smtp_server, smtp_server.to("carl@example.com")[0]))
+    with app.test_request_context():
+        request = erasure.request_erasure(receivers[2].id, staff_id=owner.id)
+        erasure.execute(request, owner.id)
+    events = ConsentEvent.select().count()
+
+    response = client.get(link.path)
+    assert response.status_code == 200  # the page says they get nothing more: true
+    assert ConsentEvent.select().count() == events

@@ -1,16 +1,25 @@
 """Download (SPEC 5): the signed-in customer's data as a PDF (every script, read back with
-pypdf), JSON and CSV; each download audited with its format; nobody else's data inside."""
+pypdf), JSON and CSV; each download audited with its format; nobody else's data inside;
+the campaign and automation messages sent to them (issue 10)."""
 
 import csv
 import io
 import json
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 
 from portal import complaints, consent, customer_data, history
-from portal.models import AuditEvent, ComplaintMessage, utcnow
+from portal.models import (
+    AuditEvent,
+    Automation,
+    Campaign,
+    ComplaintMessage,
+    OutgoingMessage,
+    utcnow,
+)
 from tests.customer_signin import start_customer_session
 from tests.factories import make_customer
 
@@ -25,6 +34,59 @@ def sign_in_customer(client, customer, language=None):
 def buy(customer, *products, receipt=""):
     lines = [(product, Decimal("1"), Decimal("12.50")) for product in products]
     return history.record_purchase(customer, lines, purchased_at=utcnow(), receipt_number=receipt)
+
+
+def campaign_messages(customer) -> dict:
+    """What campaigns and automations left on record about `customer`: a campaign message they
+    unsubscribed through, a birthday message their server refused, a service reminder (no
+    purpose), and two that never went (skipped, still queued)."""
+    offers = consent.create_purpose(
+        "offers",
+        {"en": ("Offers by e-mail", "Send me offers."), "zh": ("邮件优惠", "给我发优惠。")},
+    )
+    spring = Campaign.create(name="Spring tea 春茶", purpose=offers, status="sent")
+    skipped = Campaign.create(name="Skipped sale", purpose=offers, status="sent")
+    queued = Campaign.create(name="Queued news", purpose=offers, status="sending")
+    birthday = Automation.create(name="Birthday wishes", kind="birthday", purpose=offers)
+    reminder = Automation.create(name="Tasting evening reminder", kind="event_reminder")
+
+    def message(occasion, status, when, **fields):
+        return OutgoingMessage.create(
+            customer=customer,
+            occasion=occasion,
+            status=status,
+            created_at=when,
+            sent_at=when if status == "sent" else None,
+            **fields,
+        )
+
+    message(
+        "campaign:spring",
+        "sent",
+        datetime(2026, 3, 2, 10),
+        campaign=spring,
+        purpose=offers,
+        unsubscribed_at=datetime(2026, 3, 4, 18),
+    )
+    message(
+        "birthday:2026",
+        "failed",
+        datetime(2026, 4, 7, 8),
+        automation=birthday,
+        purpose=offers,
+        reason="550 5.1.1 mailbox unavailable",
+    )
+    message("reminder", "sent", datetime(2026, 5, 1, 9), automation=reminder)
+    message(
+        "campaign:skipped",
+        "skipped",
+        datetime(2026, 5, 2, 9),
+        campaign=skipped,
+        purpose=offers,
+        reason="consent withdrawn",
+    )
+    message("campaign:queued", "queued", datetime(2026, 5, 3, 9), campaign=queued, purpose=offers)
+    return {"offers": offers, "spring": spring, "birthday": birthday, "reminder": reminder}
 
 
 def pdf_text(body: bytes) -> str:
@@ -171,3 +233,59 @@ def test_complaint_internal_notes_never_reach_the_download(app, client, lucja):
         text = pdf_text(body) if file_format == "pdf" else body.decode()
         assert "We will repair it for free." in text.replace("\n", " ")
         assert "SECRET" not in text
+
+
+def test_downloads_list_the_messages_sent_to_the_customer(client, lucja, wei):
+    campaign_messages(lucja)
+    OutgoingMessage.create(
+        customer=wei,
+        campaign=Campaign.get(Campaign.name == "Skipped sale"),
+        occasion="campaign:other",
+        status="sent",
+        sent_at=utcnow(),
+    )
+    sign_in_customer(client, lucja)
+
+    data = json.loads(client.get("/me/download.json").get_data(as_text=True))
+    assert data["messages"] == [
+        {
+            "date": "2026-03-02T10:00:00",
+            "status": "sent",
+            "source": "campaign",
+            "name": "Spring tea 春茶",
+            "purpose": "Offers by e-mail",
+            "unsubscribed_at": "2026-03-04T18:00:00",
+        },
+        {
+            "date": "2026-04-07T08:00:00",  # refused: when it was queued to go
+            "status": "failed",
+            "source": "automation",
+            "name": "Birthday wishes",
+            "purpose": "Offers by e-mail",
+            "unsubscribed_at": None,
+        },
+        {
+            "date": "2026-05-01T09:00:00",
+            "status": "sent",
+            "source": "automation",
+            "name": "Tasting evening reminder",
+            "purpose": "",  # a service message: no consent purpose
+            "unsubscribed_at": None,
+        },
+    ]
+
+    text = client.get("/me/download.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = [row for row in csv.reader(io.StringIO(text)) if row[0] == "messages"]
+    assert ["messages", "message 1", "name", "Spring tea 春茶"] in rows
+    assert ["messages", "message 1", "unsubscribed_at", "2026-03-04T18:00:00"] in rows
+    assert ["messages", "message 2", "status", "failed"] in rows
+    assert ["messages", "message 3", "unsubscribed_at", ""] in rows
+    assert {row[1] for row in rows} == {"message 1", "message 2", "message 3"}
+    assert "mailbox unavailable" not in text  # the server's reply is not data about her
+
+
+def test_messages_titles_follow_the_page_language(client, lucja):
+    campaign_messages(lucja)
+    sign_in_customer(client, lucja, "zh")
+    data = json.loads(client.get("/me/download.json").get_data(as_text=True))
+    assert [m["purpose"] for m in data["messages"]] == ["邮件优惠", "邮件优惠", ""]

@@ -1,15 +1,25 @@
 """My data (SPEC 5): everything held about the signed-in customer, in their language, with
-complaint replies but never staff's internal notes; each view audited."""
+complaint replies but never staff's internal notes; the messages campaigns and automations
+sent them (issue 10); each view audited."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from portal import complaints, consent
-from portal.models import Address, AuditEvent, Purchase, PurchaseLine, utcnow
+from portal import complaints, consent, merge
+from portal.models import (
+    Address,
+    AuditEvent,
+    Customer,
+    OutgoingMessage,
+    Purchase,
+    PurchaseLine,
+    utcnow,
+)
 from tests.customer_signin import sign_in_customer
 from tests.factories import make_customer
+from tests.test_customer_download import campaign_messages
 
 NOTE_MARKER = "INTERNAL-NOTE-7f3a"
 
@@ -144,3 +154,51 @@ def test_signed_out_visitor_gets_the_sign_in_page(app, client, anna):
     response = client.get("/me/")
     assert response.status_code == 302
     assert response.headers["Location"] == "/me/sign-in"
+
+
+def messages_section(page: str) -> str:
+    return page[page.index('id="messages-heading"') :]
+
+
+def test_my_data_lists_the_messages_sent_with_unsubscribes(app, client, anna):
+    campaign_messages(anna)
+    sign_in_customer(client, anna)
+    section = messages_section(client.get("/me/").get_data(as_text=True))
+    assert "Messages we sent you" in section
+    rows = section.split("<tr>")[2:]  # after the heading row, oldest first
+    assert len(rows) == 3
+    assert "Spring tea 春茶" in rows[0] and "Offers by e-mail" in rows[0]
+    assert "Yes, on Mar 4, 2026" in rows[0]  # unsubscribed through it
+    assert "Birthday wishes" in rows[1] and "your mail server refused it" in rows[1]
+    assert "Tasting evening reminder" in rows[2] and "Service message" in rows[2]
+    # Never sent: skipped (consent withdrawn) and still queued.
+    assert "Skipped sale" not in section and "Queued news" not in section
+    assert "mailbox unavailable" not in section
+
+
+def test_my_data_says_when_no_messages_were_sent(app, client, anna):
+    sign_in_customer(client, anna)
+    section = messages_section(client.get("/me/").get_data(as_text=True))
+    assert "We have sent you no campaign or automatic messages." in section
+
+
+def test_a_message_left_on_a_merged_record_is_still_shown(app, client, anna):
+    """Both records got the same campaign: after the merge the duplicate keeps its message
+    (one per occasion), and the survivor's page shows both."""
+    campaign_messages(anna)
+    twin = make_customer("Anna", "Nowak", email="anna.nowak@example.net")
+    spring = OutgoingMessage.get(OutgoingMessage.occasion == "campaign:spring")
+    OutgoingMessage.create(
+        customer=twin,
+        campaign=spring.campaign,
+        purpose=spring.purpose,
+        occasion="campaign:spring",
+        status="sent",
+        created_at=utcnow() - timedelta(days=1),
+        sent_at=utcnow() - timedelta(days=1),
+    )
+    merge.merge(anna, twin, set(), staff_id=None)
+    assert OutgoingMessage.select().where(OutgoingMessage.customer == twin.id).count() == 1
+    sign_in_customer(client, Customer.get_by_id(anna.id))
+    section = messages_section(client.get("/me/").get_data(as_text=True))
+    assert section.count("Spring tea 春茶") == 2

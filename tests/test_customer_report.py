@@ -4,11 +4,11 @@ the customer downloads. Read back with pypdf in every language."""
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 from pypdf import PdfReader
 
@@ -26,7 +26,7 @@ from portal import (
 from portal.models import AuditEvent, ConsentWording, utcnow
 from tests.conftest import sign_in
 from tests.factories import make_customer
-from tests.test_customer_download import sign_in_customer
+from tests.test_customer_download import campaign_messages, sign_in_customer
 
 LANGUAGES = ("en", "ru", "pl", "zh")
 BUSINESS = "Kwiaciarnia Róża"
@@ -63,6 +63,7 @@ def headings() -> list[str]:
         _("Your contacts with the shop"),
         _("Your complaints"),
         _("Your consent"),
+        _("Messages we sent you"),
         _("What we use your data for"),
         _("Your rights"),
     ]
@@ -257,6 +258,39 @@ def test_identifiers_show_only_their_kind_and_last_four(app, owner_client, lucja
     text = pdf_text(owner_client.get(report_url(lucja, "en")).data)
     assert squeezed(in_locale(app, "en", lambda: _("Tax number"))) + ":••••1246" in text
     assert "5260001246" not in text
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_report_lists_the_messages_sent_and_the_unsubscribe(app, owner_client, wang, language):
+    campaign_messages(wang)
+    text = pdf_text(owner_client.get(report_url(wang, language)).data)
+
+    def expected():
+        return [
+            format_datetime(datetime(2026, 3, 2, 10), "medium"),
+            _(
+                "You unsubscribed through it on %(date)s",
+                date=format_date(datetime(2026, 3, 4, 18), "medium"),
+            ),
+            _("not delivered: your mail server refused it"),
+            _("Service message (no consent needed)"),
+        ]
+
+    purpose = {"en": "Offers by e-mail", "zh": "邮件优惠"}[
+        language
+    ]  # titled in the document's language
+    names = ["Spring tea 春茶", "Birthday wishes", "Tasting evening reminder"]
+    for value in [*names, purpose, *in_locale(app, language, expected)]:
+        assert squeezed(value) in text, value
+    assert squeezed("Skipped sale") not in text and squeezed("Queued news") not in text
+    assert "mailboxunavailable" not in text
+    # Oldest first.
+    assert text.index(squeezed("Spring tea 春茶")) < text.index("Birthdaywishes")
+
+
+def test_report_says_when_no_messages_were_sent(app, owner_client, lucja):
+    text = pdf_text(owner_client.get(report_url(lucja, "en")).data)
+    assert squeezed("We have sent you no campaign or automatic messages.") in text
 
 
 # --- metadata and the response ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Erasure removes a person everywhere: no row holds their name, e-mail or phone afterwards,
-and on SQLite not even the bytes of the database file do (SPEC 6.3, issue 4 "Done when")."""
+and on SQLite not even the bytes of the database file do (SPEC 6.3, issue 4 "Done when").
+Campaign messages (issue 10) stay for the campaign's figures, without the mail server's reply."""
 
 import json
 from datetime import datetime
@@ -8,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from portal import customers, erasure, history, merge, search
+from portal import campaigns, customers, erasure, history, merge, search
 from portal.db import is_postgresql
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
+    Automation,
+    Campaign,
     Complaint,
     ComplaintMessage,
     ConsentEvent,
@@ -26,6 +29,7 @@ from portal.models import (
     ExportJob,
     ImportJob,
     Interaction,
+    OutgoingMessage,
     PrivacyRequest,
     Purchase,
     Refund,
@@ -170,6 +174,29 @@ def make_person(app, owner, tmp_path, data=PERSON) -> Customer:
         customer=person, kind="national_id", ciphertext=b"\x00sealed", key_id="k1", last_four="4821"
     )
     CustomerSignInLink.create(customer=person, token_hash="a" * 64, expires_at=utcnow())
+    # A campaign their mail server refused, quoting them, and a birthday e-mail they
+    # unsubscribed through.
+    campaign = Campaign.create(name="Spring offers", purpose=purpose, status="sent")
+    spring = f"campaign:{campaign.id}"
+    OutgoingMessage.create(
+        customer=person,
+        campaign=campaign,
+        purpose=purpose,
+        occasion=spring,
+        status="failed",
+        reason=f"550 5.2.2 <{data['email']}> ({data['given_name']} {data['family_name']}): "
+        "mailbox full",
+    )
+    birthday = Automation.create(name="Birthday wishes", kind="birthday", purpose=purpose)
+    OutgoingMessage.create(
+        customer=person,
+        automation=birthday,
+        purpose=purpose,
+        occasion=f"automation:{birthday.id}:birthday:2026",
+        sent_at=datetime(2026, 3, 14, 8),
+        status="sent",
+        unsubscribed_at=datetime(2026, 3, 15, 9),
+    )
     # A second record of the same person, merged into the first: its snapshot remembers
     # the survivor's earlier note, and the duplicate row keeps its own values.
     duplicate = customers.create_customer(
@@ -180,6 +207,16 @@ def make_person(app, owner, tmp_path, data=PERSON) -> Customer:
             "note": f"{data['given_name']} from the web form",
         },
         owner.id,
+    )
+    # It got the same campaign: the merge leaves this message on the duplicate (one message
+    # per person and occasion), where erasing the survivor must find it too.
+    OutgoingMessage.create(
+        customer=duplicate,
+        campaign=campaign,
+        purpose=purpose,
+        occasion=spring,
+        status="failed",
+        reason=f"550 5.1.1 <w.{data['email']}>: Recipient address rejected",
     )
     merge.merge(Customer.get_by_id(person.id), duplicate, {"note"}, owner.id)
     report = tmp_path / "report.pdf"
@@ -221,6 +258,7 @@ def test_the_setup_really_stores_the_person_everywhere(app, person, other):
         ("customer_merge", "snapshot"),
         ("import_job", "report"),
         ("refund", "reason"),
+        ("outgoing_message", "reason"),
     ]:
         assert place in held
     if not is_postgresql(db):
@@ -242,6 +280,32 @@ def test_erasure_leaves_no_trace_of_the_person_in_any_row(app, owner, person, ot
     assert receipt.removed["interactions"] == 1
     assert receipt.removed["complaint_messages"] == 2
     assert receipt.files_removed == 1
+
+
+def test_erasure_keeps_campaign_messages_without_the_mail_servers_reply(app, owner, person, other):
+    campaign = Campaign.get(Campaign.name == "Spring offers")
+    other_message = OutgoingMessage.create(
+        customer=other,
+        campaign=campaign,
+        purpose=campaign.purpose,
+        occasion=f"campaign:{campaign.id}",
+        status="failed",
+        reason=f"550 <{OTHER['email']}> unknown",
+    )
+    before = campaigns.figures(campaign)
+    with app.app_context():
+        receipt = erasure.erase(person.id, staff_id=owner.id)
+
+    group = receipt.customer_ids
+    rows = list(OutgoingMessage.select().where(OutgoingMessage.customer.in_(group)))
+    # The rows stay, with their outcome: the campaign's figures do not change.
+    assert sorted(m.status for m in rows) == ["failed", "failed", "sent"]
+    assert [m.reason for m in rows] == ["", "", ""]
+    assert [m.unsubscribed_at for m in rows if m.status == "sent"] == [datetime(2026, 3, 15, 9)]
+    assert campaigns.figures(campaign) == before
+    assert receipt.removed["message_reasons"] == 2
+    # Someone else's message keeps its reason.
+    assert OutgoingMessage.get_by_id(other_message.id).reason == f"550 <{OTHER['email']}> unknown"
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)

@@ -35,6 +35,7 @@ from markupsafe import escape
 import portal
 from portal import (
     breaches,
+    campaigns,
     complaints,
     consent,
     create_app,
@@ -45,12 +46,15 @@ from portal import (
 )
 from portal import settings as stored_settings
 from portal.customer.details_forms import EDITABLE_FIELDS
+from portal.customer_list import Filters
 from portal.extensions import db
 from portal.models import (
     ALL_MODELS,
     Address,
     AuditEvent,
+    Automation,
     Breach,
+    Campaign,
     Complaint,
     ComplaintMessage,
     ConsentEvent,
@@ -562,6 +566,47 @@ def password_reset(world, sent, page):
 
 def role_changed(world, sent, page):
     assert StaffAccount.get_by_id(world.staff.id).role == sent["role"]
+
+
+CAMPAIGN = {
+    "name": "Spring offers",
+    "customers": "all",
+    "filters": "",
+    "en-subject": "News for {first_name}",
+    "en-body": "Hello {first_name}, spring prices.",
+}
+
+
+def campaign_saved(world, sent, page):
+    campaign = Campaign.select().order_by(Campaign.id.desc()).get()
+    assert campaign.name == _given(sent, "name")
+    texts = json.loads(campaign.content)
+    assert texts["en"]["subject"] == _given(sent, "en-subject")
+    _shown(page, campaign.name, texts["en"]["subject"])
+
+
+def schedule_target(world) -> str:
+    """A fresh draft to schedule (a scheduled one goes back to draft only when edited)."""
+    with world.context():
+        campaign = campaigns.save_draft(
+            None,
+            name=f"Draft {world.next_number()}",
+            purpose_id=world.purpose.id,
+            filters=Filters(),
+            segment_id=None,
+            content=json.dumps({"en": {"subject": "Hi", "body": "Hello"}}),
+            staff_id=world.owner.id,
+        )
+    world.slots["campaign"] = campaign.id
+    return f"/owner/campaigns/{campaign.id}/schedule"
+
+
+def scheduled(world, sent, page):
+    assert Campaign.get_by_id(world.slots["campaign"]).status == "scheduled"
+
+
+def speed_saved(world, sent, page):
+    assert stored_settings.get("messages_per_minute") == int(sent["per_minute"])
 
 
 def merge_target(world) -> str:
@@ -1175,6 +1220,141 @@ CASES = [
             "export-file_format": choice("csv", "xlsx", "pdf"),
             "export-purpose": choice("", "1"),
         },
+    ),
+    Case(
+        label="campaign",
+        explicit=(
+            {"en-subject": "Hi {frist_name}"},  # a typo in a placeholder
+            {"customers": "list", "filters": '{"min_spend": "NaN"}'},
+        ),
+        forms=("portal.owner.campaign_forms:CampaignForm",),
+        persona="owner",
+        path=lambda w: "/owner/campaigns/new",
+        valid=lambda w: {**CAMPAIGN, "purpose": str(w.purpose.id)},
+        fields={
+            "name": "text",
+            "purpose": choice("1", "0", ""),
+            "customers": choice("all", "list", "1", "0"),
+            "filters": JSON_FILTERS,
+            "en-subject": "text",
+            "en-body": "text",
+            "pl-subject": "text",
+            "pl-body": "text",
+        },
+        examples=25,
+        check_saved=campaign_saved,
+    ),
+    Case(
+        label="campaign-schedule",
+        forms=("portal.owner.campaign_forms:ScheduleForm",),
+        persona="owner",
+        path=schedule_target,
+        valid=lambda w: {
+            "send_at": (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+        },
+        fields={"send_at": "datetime"},
+        check_saved=scheduled,
+    ),
+    Case(
+        label="sending-speed",
+        forms=("portal.owner.campaign_forms:SendingSpeedForm",),
+        persona="owner",
+        path=lambda w: "/owner/campaigns/speed",
+        valid=lambda w: {"per_minute": "120"},
+        fields={"per_minute": "number"},
+        check_saved=speed_saved,
+    ),
+    Case(
+        label="automation",
+        explicit=(
+            {"en-subject": "Hi {frist_name}"},  # a typo in a placeholder
+            {"kind": "event_reminder", "purpose": ""},  # a service message needs its date
+            {"kind": "birthday", "purpose": ""},  # marketing needs a purpose
+            {"days": "99999999999999999999"},
+        ),
+        forms=("portal.owner.automation_forms:AutomationForm",),
+        persona="owner",
+        path=lambda w: "/owner/automations/new",
+        valid=lambda w: {
+            "name": "Thank-you",
+            "kind": "after_purchase",
+            "days": "7",
+            "event_date": "",
+            "purpose": str(w.purpose.id),
+            "segment": str(w.segment.id),
+            "en-subject": "Thank you, {first_name}",
+            "en-body": "See you soon at {shop_name}.",
+        },
+        fields={
+            "name": "text",
+            "kind": choice("birthday", "after_purchase", "win_back", "event_reminder", "x"),
+            "days": "number",
+            "event_date": "date",
+            "purpose": choice("", "1", "0"),
+            "segment": choice("", "keep", "1", "0"),
+            "en-subject": "text",
+            "en-body": "text",
+            "pl-subject": "text",
+            "pl-body": "text",
+        },
+        examples=25,
+        check_saved=lambda w, sent, page: _shown(page, _given(sent, "name")),
+    ),
+    Case(
+        label="automation-edit",
+        forms=("portal.owner.automation_forms:AutomationForm",),
+        persona="owner",
+        path=lambda w: (
+            "/owner/automations/"
+            + str(Automation.create(name="Birthdays", kind="birthday", purpose=w.purpose.id).id)
+            + "/edit"
+        ),
+        valid=lambda w: {
+            "name": "Birthdays",
+            "kind": "event_reminder",
+            "days": "3",
+            "event_date": "2099-12-31",
+            "purpose": "",
+            "segment": "",
+            "en-subject": "Tasting evening",
+            "en-body": "Doors open at six.",
+        },
+        fields={
+            "kind": choice("birthday", "event_reminder"),
+            "days": "number",
+            "event_date": "date",
+            "purpose": choice("", "1"),
+            "en-body": "text",
+        },
+        check_saved=lambda w, sent, page: _shown(page, _given(sent, "en-body")),
+    ),
+    Case(
+        label="automation-active",
+        forms=("portal.owner.automation_forms:ActiveForm",),
+        persona="owner",
+        path=lambda w: (
+            "/owner/automations/"
+            + str(Automation.create(name="Birthdays", kind="birthday", purpose=w.purpose.id).id)
+            + "/active"
+        ),
+        valid=lambda w: {"active": "0"},
+        fields={"csrf_token": "text", "active": choice("0", "1")},
+        refusals=frozenset({400}),
+        examples=10,
+    ),
+    Case(
+        label="automation-run",
+        forms=("portal.owner.automation_forms:RunForm",),
+        persona="owner",
+        path=lambda w: (
+            "/owner/automations/"
+            + str(Automation.create(name="Birthdays", kind="birthday", purpose=w.purpose.id).id)
+            + "/run"
+        ),
+        valid=lambda w: {},
+        fields=CSRF_ONLY,
+        refusals=frozenset({400}),
+        examples=8,
     ),
     Case(
         label="upload",

@@ -1,13 +1,16 @@
-"""Duplicates are found, merged field by field with all history moved, and a merge can be undone."""
+"""Duplicates are found, merged field by field with all history moved, and a merge can be undone.
+Campaign messages move too, except one for an occasion the survivor already has (issue 10)."""
 
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
-from portal import merge, search
+from portal import campaigns, merge, search
 from portal.models import (
     AuditEvent,
+    Automation,
+    Campaign,
     Complaint,
     ConsentEvent,
     ConsentPurpose,
@@ -15,6 +18,7 @@ from portal.models import (
     Customer,
     CustomerTag,
     Interaction,
+    OutgoingMessage,
     Purchase,
 )
 from tests.conftest import csrf_token_from
@@ -195,3 +199,81 @@ def test_merge_screen_shows_both_records_contacts(staff_client, twins):
     older, newer = twins
     html = staff_client.get(f"/customers/{older.id}/merge/{newer.id}").get_data(as_text=True)
     assert "lukasz@poczta.example" in html and "LUKASZ.W@poczta.example" in html
+
+
+# --- Campaign and automation messages ---------------------------------------------------------
+
+
+def sent(customer, occasion, *, campaign=None, automation=None, status="sent"):
+    return OutgoingMessage.create(
+        customer=customer,
+        campaign=campaign,
+        automation=automation,
+        purpose=campaign.purpose_id if campaign else None,
+        occasion=occasion,
+        status=status,
+        sent_at=datetime(2026, 4, 1, 9) if status == "sent" else None,
+    )
+
+
+@pytest.fixture
+def messages(twins):
+    """Both records got the spring campaign; only the newer one the summer campaign and a
+    birthday message."""
+    older, newer = twins
+    purpose = ConsentPurpose.get(ConsentPurpose.code == "email_marketing")
+    spring = Campaign.create(name="Spring", purpose=purpose, status="sent")
+    summer = Campaign.create(name="Summer", purpose=purpose, status="sent")
+    birthday = Automation.create(name="Birthday", kind="birthday")
+    return {
+        "spring": spring,
+        "older_spring": sent(older, "campaign:spring", campaign=spring),
+        "newer_spring": sent(newer, "campaign:spring", campaign=spring, status="failed"),
+        "newer_summer": sent(newer, "campaign:summer", campaign=summer),
+        "newer_birthday": sent(newer, "birthday:2026", automation=birthday),
+    }
+
+
+def owner_of(message) -> int:
+    return OutgoingMessage.get_by_id(message.id).customer_id
+
+
+def test_merge_moves_messages_but_not_one_for_an_occasion_the_survivor_has(
+    twins, messages, staff_member
+):
+    older, newer = twins
+    spring_before = campaigns.figures(messages["spring"])
+    merge.merge(older, newer, set(), staff_id=staff_member.id)
+
+    assert owner_of(messages["newer_summer"]) == older.id
+    assert owner_of(messages["newer_birthday"]) == older.id
+    # One message per person and occasion: the duplicate's spring message stays with it,
+    # kept (not deleted) so that the campaign still counts both e-mails that went out.
+    assert owner_of(messages["newer_spring"]) == newer.id
+    assert owner_of(messages["older_spring"]) == older.id
+    assert campaigns.figures(messages["spring"]) == spring_before
+    assert spring_before.recipients == 2
+
+
+def test_undo_gives_the_duplicate_its_messages_back(twins, messages, staff_member):
+    older, newer = twins
+    record = merge.merge(older, newer, set(), staff_id=staff_member.id)
+    merge.undo(record)
+    for name in ("newer_spring", "newer_summer", "newer_birthday"):
+        assert owner_of(messages[name]) == newer.id, name
+    assert owner_of(messages["older_spring"]) == older.id
+
+
+def test_undo_still_works_when_the_duplicate_got_the_same_occasion_meanwhile(
+    twins, messages, staff_member
+):
+    older, newer = twins
+    record = merge.merge(older, newer, set(), staff_id=staff_member.id)
+    # Say a rule sent the merged record its own birthday message meanwhile.
+    again = sent(newer, "birthday:2026", automation=messages["newer_birthday"].automation)
+    merge.undo(record)
+    assert Customer.get_by_id(newer.id).merged_into_id is None
+    assert owner_of(messages["newer_summer"]) == newer.id
+    # The moved one stays with the survivor rather than the undo failing on the unique index.
+    assert owner_of(messages["newer_birthday"]) == older.id
+    assert owner_of(again) == newer.id

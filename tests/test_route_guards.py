@@ -26,6 +26,7 @@ from flask import url_for
 
 from portal import (
     breaches,
+    campaigns,
     complaints,
     consent,
     create_app,
@@ -46,7 +47,15 @@ from portal.db import is_postgresql
 from portal.extensions import db
 from portal.imports import importer
 from portal.imports.mapping import suggest
-from portal.models import ErasureRequest, ExportJob, ImportJob, OutgoingMessage, utcnow
+from portal.message_content import Text, dump
+from portal.models import (
+    Automation,
+    ErasureRequest,
+    ExportJob,
+    ImportJob,
+    OutgoingMessage,
+    utcnow,
+)
 from tests.conftest import (
     ENGINES,
     PASSWORD,
@@ -169,12 +178,33 @@ GUARDS = {
     ("owner.apply_retention", "GET"):             Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
     ("owner.apply_retention", "POST"):            Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  DONE),
     ("owner.audit_log", "GET"):                   Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.automation", "GET"):                  Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.automation_active", "POST"):          Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  DONE),
+    ("owner.automation_edit", "GET"):             Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.automation_edit", "POST"):            Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.automation_new", "GET"):              Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.automation_new", "POST"):             Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.automation_run", "POST"):             Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  DONE),
+    ("owner.automations", "GET"):                 Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
     ("owner.breach_authority_notified", "POST"):  Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
     ("owner.breach_report", "GET"):               Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
     ("owner.breach_report_csv", "GET"):           Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
     ("owner.breaches", "GET"):                    Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
     ("owner.breaches", "POST"):                   Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
     ("owner.cancel_import", "POST"):              Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  DONE),
+    ("owner.campaign", "GET"):                    Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.campaign_cancel", "POST"):            Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  DONE),
+    ("owner.campaign_delete", "POST"):            Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  DONE),
+    ("owner.campaign_edit", "GET"):               Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.campaign_edit", "POST"):              Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.campaign_list_link", "GET"):          Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.campaign_new", "GET"):                Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.campaign_new", "POST"):               Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.campaign_resume", "POST"):            Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  DONE),
+    ("owner.campaign_schedule", "POST"):          Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.campaign_send", "POST"):              Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  DONE),
+    ("owner.campaign_speed", "POST"):             Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
+    ("owner.campaigns", "GET"):                   Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
     ("owner.change_staff_role", "POST"):          Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  DONE),
     ("owner.complaint_report_page", "GET"):       Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
     ("owner.complaint_report_pdf", "POST"):       Guard(SIGN_IN,    SIGN_IN,    SIGN_IN,    FORBIDDEN,  OK),
@@ -307,6 +337,31 @@ ARGUMENTS = {
     "owner.breach_report": lambda t, w: {"breach_id": t.breach.id},
     "owner.breach_report_csv": lambda t, w: {"breach_id": t.breach.id},
     "owner.breach_authority_notified": lambda t, w: {"breach_id": t.breach.id},
+    # Automations: each visitor's own birthday rule, made on first use, to view, edit, pause
+    # or resume, and run (no customer has a birthday on file: nothing is sent).
+    **{
+        endpoint: lambda t, w: {
+            "automation_id": Automation.get_or_create(
+                name=f"Birthdays {t.purpose.code}",
+                defaults={"kind": "birthday", "purpose": t.purpose.id},
+            )[0].id
+        }
+        for endpoint in (
+            "owner.automation",
+            "owner.automation_active",
+            "owner.automation_edit",
+            "owner.automation_run",
+        )
+    },
+    # Campaigns: a draft to view, edit, schedule, send (nobody consents: nothing is sent) and
+    # resume (not stopped: refused); one to delete and a scheduled one to cancel.
+    "owner.campaign": lambda t, w: {"campaign_id": t.campaign.id},
+    "owner.campaign_edit": lambda t, w: {"campaign_id": t.campaign.id},
+    "owner.campaign_schedule": lambda t, w: {"campaign_id": t.campaign.id},
+    "owner.campaign_send": lambda t, w: {"campaign_id": t.campaign.id},
+    "owner.campaign_resume": lambda t, w: {"campaign_id": t.campaign.id},
+    "owner.campaign_delete": lambda t, w: {"campaign_id": t.campaign_to_delete.id},
+    "owner.campaign_cancel": lambda t, w: {"campaign_id": t.campaign_to_cancel.id},
     "owner.erasure_request": lambda t, w: {"request_id": t.erasure_pending.id},
     "owner.execute_erasure": lambda t, w: {"request_id": t.erasure_to_execute.id},
     "owner.erasure_receipt": lambda t, w: {"request_id": t.erasure_completed.id},
@@ -323,6 +378,7 @@ ARGUMENTS = {
 FORMS = {
     "customer.change_consent": lambda t, w: {"granted": "1", "version": "1"},
     "owner.change_staff_role": lambda t, w: {"role": "staff"},
+    "owner.automation_active": lambda t, w: {"active": "1"},
 }
 
 # POSTs that end (or replace) the session of these visitors go through a browser of their own.
@@ -456,6 +512,22 @@ def _visitor_set(visitor: str, owner) -> SimpleNamespace:
 
     t.purpose = consent.create_purpose(f"letters_{visitor}", SMS_TEXTS)
     t.purpose_to_toggle = consent.create_purpose(f"calls_{visitor}", SMS_TEXTS)
+
+    def campaign(name: str):
+        return campaigns.save_draft(
+            None,
+            name=f"{name} {visitor}",
+            purpose_id=t.purpose.id,
+            filters=Filters(),
+            segment_id=None,
+            content=dump({"en": Text("News", "Hello {first_name}")}),
+            staff_id=owner.id,
+        )
+
+    t.campaign, t.campaign_to_delete = campaign("Spring"), campaign("Old draft")
+    t.campaign_to_cancel = campaigns.schedule(
+        campaign("Later"), utcnow() + timedelta(days=1), owner.id
+    )
 
     t.import_uploaded = _upload(owner, "mapping")
     t.import_to_cancel = _upload(owner, "cancel")

@@ -3,7 +3,7 @@
 from flask import render_template, request
 from flask_babel import get_locale
 
-from .. import audit, consent
+from .. import audit, consent, customer_data
 from ..i18n import LANGUAGE_NAMES, select_language
 from ..models import (
     Address,
@@ -55,6 +55,7 @@ def my_data():
         consent_states=consent.states(customer.id, language),
         consent_history=consent.history(customer.id),
         purpose_titles=consent.purpose_titles(language),
+        messages=customer_data.messages(customer.id, language),
         labels={
             "sources": PROFILE_LABELS.sources,
             "customer_channels": PROFILE_LABELS.customer_channels,

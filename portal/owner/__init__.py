@@ -7,6 +7,8 @@ bp.before_request(require_owner)
 
 from . import (  # noqa: E402,F401
     audit_views,
+    automation_views,
+    campaign_views,
     complaint_report_views,
     complaint_settings_views,
     consent_views,

@@ -1,5 +1,6 @@
 """The customer-base summary (SPEC 4): customers and leads over time, sales by month and by
-location, RFM tiers, consent coverage and complaints, as a PDF with charts and as a web page.
+location, RFM tiers, consent coverage, complaints, and campaign and automation messages, as a
+PDF with charts and as a web page.
 
 `figures()` gathers everything in a handful of aggregate queries and returns plain JSON, which
 the job stores beside the PDF so the web page can show the latest summary without counting
@@ -8,7 +9,9 @@ the page and in the PDF; `page_context()` gives it what it needs.
 
 Customer figures leave out erased and merged records. Sales and complaints count them all:
 erasure keeps sales (anonymised, for accounting) and complaints (without text, as statistics),
-and merging moves them to the surviving record.
+and merging moves them to the surviving record. Messages count them all too: the rows stay
+through erasure (without the server's refusal text) and merging, so the results of a campaign
+do not change afterwards.
 """
 
 from datetime import UTC, date, datetime, time
@@ -22,11 +25,22 @@ from flask_babel import lazy_gettext as _l
 from peewee import SQL, Case, fn
 
 from .. import business_hours, charts, complaints, consent, jobs, pdf, settings
-from ..models import Complaint, Customer, ExportJob, Location, Purchase, utcnow
+from ..models import (
+    Automation,
+    Campaign,
+    Complaint,
+    Customer,
+    ExportJob,
+    Location,
+    OutgoingMessage,
+    Purchase,
+    utcnow,
+)
 
 MONTHS = 12  # the last twelve months, this one included
 TITLE = _l("Customer-base summary")
 TIERS = ("A", "B", "C")
+MESSAGE_FIGURES = ("sent", "failed", "unsubscribed")
 
 
 # --- Months in the business's time zone ----------------------------------------------------
@@ -204,6 +218,115 @@ def _complaints(boundaries: list[datetime], now: datetime) -> dict:
     }
 
 
+def _messages(boundaries: list[datetime]) -> dict:
+    """Campaign and automation e-mails: sent, failed and unsubscribes per month; the campaigns
+    finished in the period with their results; each automation's totals over the period.
+
+    A message counts in the month it was sent; a failure, which keeps no time of its own, in
+    the month it was queued; an unsubscribe in the month the customer clicked.
+    """
+    months = len(boundaries) - 1
+    start, end = boundaries[0], boundaries[-1]
+    per_month = {key: [0] * months for key in MESSAGE_FIGURES}
+    by_automation: dict[int, dict[str, int]] = {}
+
+    def add(automation_id, key, index, count):
+        per_month[key][index] += count
+        if automation_id is not None:
+            by_automation.setdefault(automation_id, dict.fromkeys(MESSAGE_FIGURES, 0))[key] += count
+
+    moment = fn.COALESCE(OutgoingMessage.sent_at, OutgoingMessage.created_at)
+    outcomes = OutgoingMessage.select(
+        OutgoingMessage.automation, OutgoingMessage.status, fn.COUNT(OutgoingMessage.id)
+    ).where(OutgoingMessage.status.in_(("sent", "failed")) & (moment >= start) & (moment < end))
+    for automation_id, status, count, index in (
+        _by_month(outcomes, moment, boundaries)
+        .group_by_extend(OutgoingMessage.automation, OutgoingMessage.status)
+        .tuples()
+    ):
+        add(automation_id, status, index, count)
+
+    unsubscribes = OutgoingMessage.select(
+        OutgoingMessage.automation, fn.COUNT(OutgoingMessage.id)
+    ).where((OutgoingMessage.unsubscribed_at >= start) & (OutgoingMessage.unsubscribed_at < end))
+    for automation_id, count, index in (
+        _by_month(unsubscribes, OutgoingMessage.unsubscribed_at, boundaries)
+        .group_by_extend(OutgoingMessage.automation)
+        .tuples()
+    ):
+        add(automation_id, "unsubscribed", index, count)
+
+    return {
+        **per_month,
+        **{f"{key}_in_period": sum(values) for key, values in per_month.items()},
+        "campaigns": _finished_campaigns(start, end),
+        "automations": _automation_totals(by_automation),
+    }
+
+
+def _finished_campaigns(start: datetime, end: datetime) -> list[dict]:
+    """Campaigns that finished (sent, or cancelled part-way) in the period, with their whole
+    results counted as the campaign page counts them (campaigns.figures_of), oldest first."""
+    finished = (
+        Campaign.select(Campaign.id, Campaign.name, Campaign.status, Campaign.finished_at)
+        .where((Campaign.finished_at >= start) & (Campaign.finished_at < end))
+        .order_by(Campaign.finished_at, Campaign.id)
+    )
+    rows = {
+        campaign.id: {
+            "campaign_id": campaign.id,
+            "name": campaign.name,
+            "cancelled": campaign.status == "cancelled",
+            "finished_at": campaign.finished_at.isoformat(timespec="seconds"),
+            **dict.fromkeys(("recipients", "sent", "failed", "unsubscribed"), 0),
+        }
+        for campaign in finished
+    }
+    if not rows:
+        return []
+    # COUNT(unsubscribed_at) counts the messages someone unsubscribed through.
+    counts = (
+        OutgoingMessage.select(
+            OutgoingMessage.campaign,
+            OutgoingMessage.status,
+            fn.COUNT(OutgoingMessage.id),
+            fn.COUNT(OutgoingMessage.unsubscribed_at),
+        )
+        .where(OutgoingMessage.campaign.in_(list(rows)))
+        .group_by(OutgoingMessage.campaign, OutgoingMessage.status)
+        .tuples()
+    )
+    for campaign_id, status, count, unsubscribed in counts:
+        row = rows[campaign_id]
+        row["recipients"] += count
+        row["unsubscribed"] += unsubscribed
+        if status in ("sent", "failed"):
+            row[status] += count
+    for row in rows.values():
+        row["unsubscribe_rate"] = (
+            round(row["unsubscribed"] / row["sent"], 4) if row["sent"] else None
+        )
+    return list(rows.values())
+
+
+def _automation_totals(by_automation: dict[int, dict[str, int]]) -> list[dict]:
+    """Every automation active now or with messages in the period, busiest first."""
+    automations = Automation.select(Automation.id, Automation.name, Automation.kind).where(
+        Automation.active | Automation.id.in_(list(by_automation) or [0])
+    )
+    rows = [
+        {
+            "automation_id": automation.id,
+            "name": automation.name,
+            "kind": automation.kind,
+            **by_automation.get(automation.id, dict.fromkeys(MESSAGE_FIGURES, 0)),
+        }
+        for automation in automations
+    ]
+    rows.sort(key=lambda row: (-row["sent"], row["name"], row["automation_id"]))
+    return rows
+
+
 def figures(progress=None, now: datetime | None = None, months: int = MONTHS) -> dict:
     """Everything the summary shows, as JSON-ready values (money as decimal strings)."""
     progress = progress or (lambda percent, step: None)
@@ -219,6 +342,8 @@ def figures(progress=None, now: datetime | None = None, months: int = MONTHS) ->
     consent_rows = _consent()
     progress(50, _("Counting complaints"))
     complaint_figures = _complaints(boundaries, now)
+    progress(55, _("Counting campaign and automation messages"))
+    message_figures = _messages(boundaries)
     return {
         "as_of": now.isoformat(timespec="seconds"),
         "currency": settings.get("currency"),
@@ -237,6 +362,7 @@ def figures(progress=None, now: datetime | None = None, months: int = MONTHS) ->
         "tiers": tiers,
         "consent": consent_rows,
         "complaints": complaint_figures,
+        "messages": message_figures,
     }
 
 
@@ -322,6 +448,15 @@ class Formats:
         return [
             format_date(date.fromisoformat(f"{iso_month}-01"), "LLL") for iso_month in iso_months
         ]
+
+    def day(self, iso_moment: str) -> str:
+        """A stored UTC moment ('2026-05-04T18:30:00') as its date in the business's zone."""
+        moment = datetime.fromisoformat(iso_moment).replace(tzinfo=UTC)
+        return format_date(moment.astimezone(business_hours.business_zone()).date(), "medium")
+
+    def share(self, value) -> str:
+        """A share as percent, or a dash where there is nothing to divide by."""
+        return "–" if value is None else self.percent(value)
 
     def title(self, titles: dict[str, str]) -> str:
         """A consent purpose's title in the current language, else in English."""

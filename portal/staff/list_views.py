@@ -16,7 +16,7 @@ from . import bp
 from .list_forms import BulkTagForm, FilterForm, SegmentForm
 
 
-def _filter_form(args) -> FilterForm:
+def filter_form(args) -> FilterForm:
     form = FilterForm(formdata=args)
     form.consent_purpose.choices = [SelectChoice("", _("Any consent"))] + [
         SelectChoice(str(pid), title)
@@ -25,7 +25,7 @@ def _filter_form(args) -> FilterForm:
     return form
 
 
-def _filters(form: FilterForm) -> Filters:
+def filters_of_form(form: FilterForm) -> Filters:
     values = {name: form.data.get(name) for name in Filters.__dataclass_fields__}
     values["consent_purpose"] = (
         int(values["consent_purpose"]) if values["consent_purpose"] else None
@@ -34,9 +34,9 @@ def _filters(form: FilterForm) -> Filters:
 
 
 def _render_list(args, bulk_form=None, segment_form=None, status=200):
-    form = _filter_form(args)
+    form = filter_form(args)
     valid = form.validate()
-    filters = _filters(form) if valid else Filters()
+    filters = filters_of_form(form) if valid else Filters()
     rows, next_cursor = (
         customer_list.page(filters, after=args.get("after")) if valid else ([], None)
     )
