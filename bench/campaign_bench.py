@@ -102,6 +102,7 @@ def main() -> None:
     with app.test_request_context():
         _, seconds = timed(lambda: demo.generate(customers=args.customers, seed=1))
         print(f"demo data: {args.customers} customers in {seconds:.0f} s")
+        db.execute_sql("ANALYZE")  # fresh statistics, as autovacuum would gather in time
         engine = "postgresql" if is_postgresql(db) else "sqlite"
         purpose = ConsentPurpose.get(ConsentPurpose.code == "email_marketing")
         campaign = campaigns.save_draft(

@@ -220,4 +220,9 @@ def test_a_customer_at_risk_is_flagged_on_the_profile(
     name = "phone" if viewport["width"] < 600 else "desktop"
     screenshot(page, f"profile-at-risk-{locale}-{name}-{engine}")
     assert page.evaluate(WIDER_THAN_SCREEN) == []
+    # The contact card's long Russian labels once took the whole width and squeezed each
+    # value to a letter a line: the e-mail address takes at most two lines.
+    email = page.locator(".contact-card dd a[href^='mailto:']").first
+    box = email.bounding_box()
+    assert box["width"] > 100 and box["height"] < 70, f"the e-mail address is squeezed: {box}"
     context.close()
