@@ -27,12 +27,13 @@ extract-messages: $(STAMP)
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 # The job worker runs beside the web server and stops with it. The development server speaks
-# plain HTTP, so the session cookie is not marked Secure here (it is by default).
+# plain HTTP, so the session cookie is not marked Secure here (it is by default). Links in mail
+# the worker sends (unsubscribe) point at this server.
 run: setup fonts
 	$(FLASK) db upgrade
 	$(FLASK) demo --customers $(DEMO_CUSTOMERS) --if-empty
 	@mkdir -p instance
-	$(BIN)/huey_consumer portal.jobs.huey --workers 2 --delay 0.2 --max-delay 1 --logfile instance/worker.log & \
+	PUBLIC_URL=http://127.0.0.1:5000 $(BIN)/huey_consumer portal.jobs.huey --workers 2 --delay 0.2 --max-delay 1 --logfile instance/worker.log & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	SESSION_COOKIE_SECURE=0 $(FLASK) run --host 127.0.0.1 --port 5000
 
